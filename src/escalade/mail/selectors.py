@@ -1,0 +1,119 @@
+"""Read queries of the email channel."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from email.utils import parseaddr
+
+from django.conf import settings
+from django.db.models import QuerySet
+
+from escalade.accounts.models import Team
+from escalade.mail.models import InboundMail, Mailbox, OutboundMail
+from escalade.tickets.models import Channel, Message, Ticket
+
+
+def _address(value: str) -> str:
+    return parseaddr(value or "")[1].strip().lower()
+
+
+@dataclass(frozen=True)
+class MailConfig:
+    """Our mailboxes and team addresses, read once per mail."""
+
+    mailboxes: dict[str, Mailbox]  # active ones, by lower-cased address
+    teams: dict[str, Team]  # by lower-cased inbound address
+    own: frozenset[str]  # every address of ours
+
+    def route(self, addresses: list[str]) -> tuple[Mailbox | None, Team | None]:
+        """The mailbox and team of the first of ``addresses`` that is ours."""
+        for address in addresses:
+            address = address.lower()
+            if address in self.mailboxes:
+                mailbox = self.mailboxes[address]
+                return mailbox, mailbox.team
+            if address in self.teams:
+                return None, self.teams[address]
+        return None, None
+
+
+def mail_config() -> MailConfig:
+    mailboxes = list(Mailbox.objects.select_related("team"))
+    teams = {t.email.lower(): t for t in Team.objects.exclude(email="")}
+    own = {_address(settings.DEFAULT_FROM_EMAIL), _address(settings.SERVER_EMAIL)}
+    own.update(a.lower() for a in settings.MAIL_OWN_ADDRESSES)
+    own.update(m.address.lower() for m in mailboxes)  # inactive ones are still ours
+    own.update(teams)
+    own.discard("")
+    return MailConfig(
+        mailboxes={m.address.lower(): m for m in mailboxes if m.active},
+        teams=teams,
+        own=frozenset(own),
+    )
+
+
+def own_addresses() -> frozenset[str]:
+    """Every address of ours: mail from them is never acknowledged nor made a customer."""
+    return mail_config().own
+
+
+def sending_address(ticket: Ticket, mailbox: Mailbox | None = None) -> str:
+    """The address a mail about ``ticket`` is sent from (and replied to).
+
+    The mailbox the ticket came in through (``mailbox`` when the caller knows it), else the
+    team's mailbox or address, else DEFAULT_FROM_EMAIL.
+    """
+    if mailbox is not None and mailbox.active:
+        return mailbox.address.lower()
+    metadata = (
+        Message.objects.filter(ticket=ticket, channel=Channel.EMAIL)
+        .order_by("created_at", "id")
+        .values_list("metadata", flat=True)
+        .first()
+    )
+    name = ((metadata or {}).get("email") or {}).get("mailbox")
+    if name:
+        mailbox = Mailbox.objects.filter(name=name, active=True).first()
+        if mailbox is not None:
+            return mailbox.address.lower()
+    if ticket.team_id is not None:
+        mailbox = Mailbox.objects.filter(team_id=ticket.team_id, active=True).first()
+        if mailbox is not None:
+            return mailbox.address.lower()
+        if ticket.team.email:
+            return ticket.team.email.lower()
+    return _address(settings.DEFAULT_FROM_EMAIL) or settings.DEFAULT_FROM_EMAIL
+
+
+def thread_message_ids(ticket: Ticket) -> list[str]:
+    """The Message-IDs of a ticket's mails, received and sent, oldest first."""
+    received = Message.objects.filter(ticket=ticket, channel=Channel.EMAIL).exclude(
+        external_id=None
+    )
+    # At the same instant a received mail comes before what we sent about it.
+    items = [
+        (m.created_at, 0, m.pk, m.external_id) for m in received.only("created_at", "external_id")
+    ]
+    items += [
+        (o.created_at, 1, o.pk, o.message_id)
+        for o in OutboundMail.objects.filter(ticket=ticket).only("created_at", "message_id")
+    ]
+    return [item[3] for item in sorted(items) if item[3].startswith("<")]
+
+
+def last_customer_message_id(ticket: Ticket) -> str | None:
+    """The Message-ID of the customer's latest mail on the ticket: what a reply answers."""
+    return (
+        Message.objects.filter(
+            ticket=ticket, channel=Channel.EMAIL, author_customer__isnull=False, author_user=None
+        )
+        .exclude(external_id=None)
+        .order_by("-created_at", "-id")
+        .values_list("external_id", flat=True)
+        .first()
+    )
+
+
+def quarantined(status: str | None = InboundMail.Status.QUARANTINED) -> QuerySet[InboundMail]:
+    mails = InboundMail.objects.defer("raw").select_related("mailbox")
+    return mails.filter(status=status) if status else mails

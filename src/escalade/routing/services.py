@@ -1,0 +1,105 @@
+"""Routing: the right team from the start (rules), then the right agent in it (strategies)."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+from django.db.models import Count, Q
+
+from escalade.accounts.models import AgentProfile, Team
+from escalade.core.actors import Actor
+from escalade.core.conditions import first_match
+from escalade.routing.assignment import AgentSnapshot, Needs, choose_agent
+from escalade.routing.models import RoutingRule
+from escalade.tickets import services as tickets
+from escalade.tickets.models import Ticket
+from escalade.tickets.selectors import OPEN_STATUSES, ticket_facts
+
+
+@dataclass
+class RoutingDecision:
+    rule: str | None
+    reasons: list[str] = field(default_factory=list)
+    skipped: list[tuple[str, list[str]]] = field(default_factory=list)
+    team: str | None = None
+    assignee: str | None = None
+    assignment_reason: str = ""
+
+
+def candidates(team: Team) -> list[AgentSnapshot]:
+    """The team's online agents with their open load: one aggregate query, read as tuples."""
+    rows = (
+        AgentProfile.objects.filter(teams=team, user__is_active=True, availability=AgentProfile.Availability.ONLINE)
+        .annotate(open_count=Count("user__assigned_tickets", filter=Q(user__assigned_tickets__status__in=OPEN_STATUSES)))
+        .order_by("user_id")
+        .values_list("user_id", "open_count", "capacity", "languages", "skills")
+    )
+    return [
+        AgentSnapshot(agent_id=user_id, online=True, open_tickets=open_count, capacity=capacity, languages=frozenset(languages), skills=frozenset(skills))
+        for user_id, open_count, capacity, languages, skills in rows
+    ]
+
+
+def pick_agent(ticket: Ticket, team: Team) -> tuple[int | None, str]:
+    """The agent of ``team`` the team's strategy gives this ticket, or None (the team queue)."""
+    needs = Needs(
+        language=ticket.language or None,
+        skills=frozenset([ticket.category]) if ticket.category else frozenset(),
+    )
+    choice = choose_agent(candidates(team), team.assignment_strategy, needs, team.last_assigned_id)
+    if choice.agent_id is not None and team.assignment_strategy == Team.Strategy.ROUND_ROBIN:
+        Team.objects.filter(pk=team.pk).update(last_assigned_id=choice.agent_id)
+    return choice.agent_id, choice.reason
+
+
+def route_new_ticket(actor: Actor, ticket: Ticket) -> RoutingDecision:
+    """Choose the team (unless the ticket came with one) and the agent, through update_ticket."""
+    decision = RoutingDecision(rule=None)
+    changes: dict = {}
+    team = ticket.team
+    if team is None:
+        matched = first_match(
+            RoutingRule.objects.order_by("position", "id"),
+            ticket_facts(ticket),
+            conditions_of=lambda rule: rule.conditions,
+        )
+        decision.skipped = [(rule.name, result.reasons) for rule, result in matched.skipped]
+        if matched.item is not None:
+            rule = matched.item
+            decision.rule, decision.reasons = rule.name, matched.result.reasons
+            team = Team.objects.filter(slug=rule.team).first()
+            if team is not None:
+                changes["team"] = team
+            # A category the ticket already has is kept; the rule's priority always applies.
+            if rule.changes.get("category") and not ticket.category:
+                changes["category"] = rule.changes["category"]
+            if rule.changes.get("priority"):
+                changes["priority"] = rule.changes["priority"]
+            if rule.changes.get("tags"):
+                changes["tags"] = [*ticket.tags, *rule.changes["tags"]]
+    decision.team = team.slug if team else None
+    if team is not None and ticket.assignee_id is None:
+        agent_id, decision.assignment_reason = pick_agent(ticket, team)
+        if agent_id is not None:
+            changes["assignee"] = agent_id
+    if changes:
+        note = (
+            f"routing rule {decision.rule}: {'; '.join(decision.reasons)}"
+            if decision.rule
+            else decision.assignment_reason
+        )
+        tickets.update_ticket(actor, ticket.pk, expected_version=None, reason=note, **changes)
+    if decision.rule is None and "assignee" not in changes:
+        return decision
+    tickets.record_event(
+        ticket,
+        actor,
+        "routed",
+        after={
+            "rule": decision.rule,
+            "reasons": decision.reasons,
+            "team": decision.team,
+            "assignment": decision.assignment_reason,
+        },
+    )
+    return decision

@@ -1,0 +1,15 @@
+from django.dispatch import receiver
+
+from escalade.sla import services
+from escalade.tickets import timers
+from escalade.tickets.signals import ticket_changed
+
+
+@receiver(ticket_changed, dispatch_uid="sla-recompute")
+def recompute_clocks(sender, ticket, actor, changes, message, created, **kwargs):
+    services.recompute(ticket, changes=changes, message=message, created=created)
+
+
+@timers.due_handler
+def fire_sla_thresholds(ticket, now, actor):
+    services.fire_due(ticket, now, actor)

@@ -1,0 +1,44 @@
+"""``ticket.next_timer_at``: the earliest moment anything can fire for a ticket.
+
+Each subsystem with timers (SLA clocks, escalation steps) registers a source that tells
+its own earliest moment; the ticket keeps the minimum, indexed, so the worker finds due
+tickets without scanning open ones.
+"""
+
+from collections.abc import Callable
+from datetime import datetime
+
+from escalade.tickets.models import Ticket
+
+TimerSource = Callable[[Ticket], datetime | None]
+_sources: list[TimerSource] = []
+
+
+def timer_source(source: TimerSource) -> TimerSource:
+    _sources.append(source)
+    return source
+
+
+def refresh_next_timer(ticket: Ticket) -> datetime | None:
+    moments = [moment for source in _sources if (moment := source(ticket)) is not None]
+    earliest = min(moments) if moments else None
+    # Always written: nested changes in the same transaction may have moved the stored value.
+    ticket.next_timer_at = earliest
+    Ticket.objects.filter(pk=ticket.pk).update(next_timer_at=earliest)
+    return earliest
+
+
+# Called by the worker for each claimed ticket whose timer is due, in registration order.
+DueHandler = Callable[[Ticket, datetime, object], None]
+_due_handlers: list[DueHandler] = []
+
+
+def due_handler(handler: DueHandler) -> DueHandler:
+    _due_handlers.append(handler)
+    return handler
+
+
+def handle_due(ticket: Ticket, now: datetime, actor: object) -> None:
+    for handler in _due_handlers:
+        handler(ticket, now, actor)
+    refresh_next_timer(ticket)

@@ -1,0 +1,750 @@
+"""Inbound mail through `escalade.mail.services.ingest`: what each fixture becomes, exactly."""
+
+from __future__ import annotations
+
+import pytest
+
+from escalade.accounts.models import Customer
+from escalade.core.actors import SYSTEM
+from escalade.core.models import OutboxMessage
+from escalade.mail import services
+from escalade.mail.models import InboundMail, Mailbox, OutboundMail
+from escalade.mail.services import Outcome
+from escalade.tickets import services as ticket_services
+from escalade.tickets.models import Message, Ticket, TicketEvent
+from tests.mail.conftest import SUPPORT, fixture_bytes
+
+pytestmark = pytest.mark.django_db
+
+
+def ingest(name_or_raw: str | bytes, **kwargs) -> services.IngestResult:
+    raw = fixture_bytes(name_or_raw) if isinstance(name_or_raw, str) else name_or_raw
+    return services.ingest(raw, source=kwargs.pop("source", "test"), **kwargs)
+
+
+@pytest.fixture
+def kunde(make):
+    return make.organisation("Kunde AS", tier="vip", domains=["kunde.example"])
+
+
+@pytest.fixture
+def support(make):
+    team = make.team("support", name="Support")
+    return Mailbox.objects.create(name="support", address=SUPPORT, team=team)
+
+
+def only_ticket() -> Ticket:
+    (ticket,) = Ticket.objects.all()
+    return ticket
+
+
+def messages(ticket: Ticket) -> list[tuple[str, str, str | None, bool]]:
+    """(kind, text, author customer email, automatic) per message, in order."""
+    return [
+        (
+            m.kind,
+            m.body_text,
+            m.author_customer.email if m.author_customer else None,
+            m.is_automatic,
+        )
+        for m in ticket.messages.select_related("author_customer").order_by("created_at", "id")
+    ]
+
+
+def acknowledgements(ticket: Ticket) -> list[str]:
+    return list(OutboundMail.objects.filter(ticket=ticket, kind="ack").values_list("to", flat=True))
+
+
+# --- new tickets ---------------------------------------------------------------------------
+
+
+def test_a_first_mail_opens_a_ticket_for_a_new_customer_of_the_matching_organisation(
+    clock, kunde, support
+):
+    result = ingest("thread_1_customer")
+
+    ticket = only_ticket()
+    assert result == services.IngestResult(
+        Outcome.CREATED,
+        ticket=ticket.pk,
+        message=ticket.messages.get().pk,
+        acknowledged=True,
+    )
+    # (The language of such a short text is left to the lang_* tests: langdetect reads
+    # "My order has not been delivered" as Danish.)
+    assert (ticket.subject, ticket.channel, ticket.status) == (
+        "Order 5521 not delivered",
+        "email",
+        "new",
+    )
+    assert (ticket.customer.name, ticket.customer.email) == ("Anna Berg", "anna@kunde.example")
+    assert ticket.organisation == kunde
+    assert ticket.team == support.team
+    assert messages(ticket) == [
+        ("public", "My order 5521 has not been delivered.", "anna@kunde.example", False)
+    ]
+    message = ticket.messages.get()
+    assert message.external_id == "<thread-1@kunde.example>"
+    assert message.channel == "email"
+    assert message.metadata["email"] == {
+        "message_id": "<thread-1@kunde.example>",
+        "from": "anna@kunde.example",
+        "from_name": "Anna Berg",
+        "to": [SUPPORT],
+        "subject": "Order 5521 not delivered",
+        "date": "2025-11-07T08:00:00+01:00",
+        "source": "test",
+        "mailbox": "support",
+    }
+    assert acknowledgements(ticket) == ["anna@kunde.example"]
+
+
+def test_an_existing_customer_is_matched_by_address(clock, make, kunde):
+    known = make.customer("anna@kunde.example", name="Anna B.", language="nb")
+    ingest("thread_1_customer")
+    ticket = only_ticket()
+    assert ticket.customer == known
+    assert Customer.objects.count() == 1
+
+
+@pytest.mark.parametrize(
+    ("code", "language", "text"),
+    [
+        (
+            "en",
+            "en",
+            "Hello,\n\nmy order 5521 has been stuck for two weeks and nobody answers my "
+            "questions. I want to speak to a manager.\n\nJane",
+        ),
+        (
+            "nb",
+            "nb",
+            "Hei,\n\npakken min har ikke kommet enda, og ingen svarer meg. "
+            "Jeg vil snakke med en leder.\n\nMvh Ola",
+        ),
+        (
+            "tr",
+            "tr",
+            "Merhaba,\n\nsiparişim iki haftadır gelmedi ve kimse sorularıma cevap vermiyor. "
+            "Yöneticiyle görüşmek istiyorum.\n\nAyşe",
+        ),
+        (
+            "it",
+            "it",
+            "Buongiorno,\n\nil mio ordine non è ancora arrivato e nessuno risponde alle mie "
+            "domande. Vorrei parlare con il responsabile.\n\nMario",
+        ),
+        (
+            "pl",
+            "pl",
+            "Dzień dobry,\n\nmoje zamówienie nie dotarło od dwóch tygodni i nikt nie odpowiada "
+            "na moje pytania. Chcę rozmawiać z kierownikiem.\n\nJan",
+        ),
+        (
+            "zh",
+            "zh-hans",
+            "您好，\n\n我的订单两个星期了还没有到，也没有人回答我的问题。我要找你们经理。\n\n张伟",
+        ),
+    ],
+)
+def test_the_language_of_the_trimmed_body_is_stored_and_a_manager_request_escalates(
+    clock, kunde, code, language, text
+):
+    result = ingest(f"lang_{code}")
+    ticket = only_ticket()
+    assert result.outcome == Outcome.CREATED
+    assert ticket.language == language
+    (message,) = ticket.messages.all()
+    assert message.body_text == text
+    assert message.metadata["email"]["trimmed"] is True
+    # The escalation engine saw a customer asking for a manager, through the email channel.
+    requested = TicketEvent.objects.filter(ticket=ticket, kind="manager_requested").get()
+    assert requested.after == {"source": "email"}
+
+
+def test_attachments_are_stored_with_their_names_and_sizes(clock, kunde):
+    ingest("multipart_mixed_attachments")
+    ticket = only_ticket()
+    (message,) = ticket.messages.all()
+    assert message.body_text == "Three files attached."
+    assert sorted((a.filename, a.content_type, a.size) for a in message.attachments.all()) == [
+        ("attachment-3.png", "image/png", 69),
+        ("invoice.pdf", "application/pdf", 77),
+        ("orders.csv", "text/csv", 10),
+    ]
+    assert message.metadata["email"]["cc"] == ["anna.nowak@kunde.example"]
+
+
+def test_rfc2231_and_encoded_filenames_survive(clock, kunde):
+    ingest("rfc2231_filename")
+    (message,) = only_ticket().messages.all()
+    assert sorted((a.filename, a.size) for a in message.attachments.all()) == [
+        ("faktura_źółć.pdf", 77),
+        ("zamówienia_łódź.csv", 12),
+        ("żołędzie.pdf", 77),
+    ]
+
+
+def test_an_attachment_of_a_type_not_accepted_is_kept_as_a_download(clock, kunde, settings):
+    settings.ATTACHMENT_ALLOWED_TYPES = ["text/plain", "application/octet-stream"]
+    ingest("multipart_mixed_attachments")
+    (message,) = only_ticket().messages.all()
+    assert sorted((a.filename, a.content_type) for a in message.attachments.all()) == [
+        ("attachment-3.png", "application/octet-stream"),
+        ("invoice.pdf", "application/octet-stream"),
+        ("orders.csv", "application/octet-stream"),
+    ]
+
+
+def test_attachments_refused_by_the_ticket_limits_are_listed_on_the_message(clock, kunde, settings):
+    settings.ATTACHMENT_ALLOWED_TYPES = ["application/pdf"]
+    result = ingest("multipart_mixed_attachments")
+    (message,) = only_ticket().messages.all()
+    assert [a.filename for a in message.attachments.all()] == ["invoice.pdf"]
+    refused = [
+        {"filename": "orders.csv", "content_type": "text/csv", "size": 10},
+        {"filename": "attachment-3.png", "content_type": "image/png", "size": 69},
+    ]
+    assert message.metadata["refused_attachments"] == refused
+    assert result.refused_attachments == refused
+
+
+def test_html_only_mail_is_sanitised_and_its_quote_trimmed(clock, kunde):
+    ingest("html_only")
+    (message,) = only_ticket().messages.all()
+    assert message.body_text == "Hello, the invoice link here is broken – søk.\n\nSee the FAQ."
+    # Trimmed, so the HTML (which holds the quote) is replaced by the text.
+    assert message.body_html == (
+        "<p>Hello, the invoice link here is broken – søk.</p><p>See the FAQ.</p>"
+    )
+
+
+def test_html_mail_without_history_keeps_its_sanitised_html(clock, kunde):
+    raw = (
+        b"From: Anna <anna@kunde.example>\nTo: support@escalade.example\n"
+        b"Subject: Broken link\nMessage-ID: <html-2@kunde.example>\n"
+        b"Content-Type: text/html; charset=utf-8\n\n"
+        b'<p onclick="x()">The <a href="https://shop.example/x">link</a> is broken.'
+        b'<img src="http://tracker.example/p.gif"><script>alert(1)</script></p>'
+    )
+    ingest(raw)
+    (message,) = only_ticket().messages.all()
+    assert message.body_text == "The link is broken."
+    assert message.body_html == (
+        '<p>The <a href="https://shop.example/x" rel="noopener noreferrer nofollow">link</a>'
+        " is broken.<img></p>"
+    )
+
+
+def test_a_mail_without_subject_or_body_still_becomes_a_ticket(clock, kunde):
+    ingest(b"From: anna@kunde.example\nMessage-ID: <empty@kunde.example>\n\n")
+    ticket = only_ticket()
+    assert ticket.subject == "(no subject)"
+    assert messages(ticket) == [("public", "(empty message)", "anna@kunde.example", False)]
+
+
+def test_a_forwarded_mail_is_part_of_the_message(clock, kunde):
+    ingest("forwarded_rfc822")
+    (message,) = only_ticket().messages.all()
+    assert "---------- Forwarded message ----------" in message.body_text
+
+
+def test_mail_to_a_team_address_goes_to_that_team(clock, make, kunde):
+    billing = make.team("billing", email="billing@escalade.example")
+    raw = fixture_bytes("thread_1_customer").replace(
+        b"To: support@escalade.example", b"To: billing@escalade.example"
+    )
+    ingest(raw)
+    assert only_ticket().team == billing
+
+
+def test_the_envelope_recipient_picks_the_mailbox(clock, make, kunde, support):
+    sales = Mailbox.objects.create(
+        name="sales", address="sales@escalade.example", team=make.team("sales")
+    )
+    ingest("thread_1_customer", recipients=["Sales@Escalade.Example"])
+    ticket = only_ticket()
+    assert ticket.team == sales.team
+    assert ticket.messages.get().metadata["email"]["mailbox"] == "sales"
+
+
+# --- threading -------------------------------------------------------------------------------
+
+
+def test_a_reply_threads_by_references_to_a_received_message(clock, kunde):
+    first = ingest("thread_1_customer")
+    clock.advance(hours=1)
+    second = ingest("thread_3_customer_reply")
+    ticket = only_ticket()
+    assert second == services.IngestResult(
+        Outcome.ADDED, ticket=first.ticket, message=second.message
+    )
+    assert messages(ticket) == [
+        ("public", "My order 5521 has not been delivered.", "anna@kunde.example", False),
+        ("public", "Thanks", "anna@kunde.example", False),
+    ]
+
+
+def test_a_reply_threads_by_in_reply_to_a_mail_we_sent(clock, make, kunde, support):
+    ingest("thread_1_customer")
+    ticket = only_ticket()
+    agent = make.agent("ingrid")
+    ticket_services.add_message(make.actor(agent), ticket.pk, body_text="We are on it.")
+    (reply,) = OutboundMail.objects.filter(ticket=ticket, kind="reply")
+    clock.advance(hours=1)
+    raw = (
+        b"From: Anna Berg <anna@kunde.example>\nTo: support@escalade.example\n"
+        b"Subject: something else entirely\nMessage-ID: <answer@kunde.example>\n"
+        b"In-Reply-To: " + reply.message_id.encode() + b"\n\nGreat, thanks!\n"
+    )
+    result = ingest(raw)
+    assert (result.outcome, result.ticket) == (Outcome.ADDED, ticket.pk)
+    assert [m[1] for m in messages(ticket)] == [
+        "My order 5521 has not been delivered.",
+        "We are on it.",
+        "Great, thanks!",
+    ]
+
+
+def test_the_subject_token_threads_mail_from_the_ticket_customer(clock, make, kunde):
+    anna = make.customer("anna@kunde.example", name="Anna Berg")
+    ticket = make.ticket(anna, subject="Order 5521", channel="email")
+    raw = (
+        f"From: anna@kunde.example\nSubject: Re: Order 5521 [#{ticket.pk}]\n"
+        "Message-ID: <token@kunde.example>\n\nAny news?\n"
+    ).encode()
+    result = ingest(raw)
+    assert (result.outcome, result.ticket) == (Outcome.ADDED, ticket.pk)
+    assert Ticket.objects.count() == 1
+
+
+def test_the_subject_token_threads_mail_from_the_same_organisation(clock, make, kunde):
+    ticket = make.ticket(make.customer("anna@kunde.example", organisation=kunde))
+    raw = (
+        f"From: boss@kunde.example\nSubject: Re: [#{ticket.pk}]\n"
+        "Message-ID: <colleague@kunde.example>\n\nWhat is the status?\n"
+    ).encode()
+    result = ingest(raw)
+    assert (result.outcome, result.ticket) == (Outcome.ADDED, ticket.pk)
+    (_first, added) = ticket.messages.order_by("id")
+    assert added.author_customer.email == "boss@kunde.example"
+
+
+def test_a_stranger_quoting_a_ticket_token_gets_a_ticket_of_their_own(clock, make, kunde):
+    ticket = make.ticket(make.customer("anna@kunde.example", organisation=kunde))
+    raw = (
+        f"From: eve@elsewhere.example\nSubject: Re: [#{ticket.pk}]\n"
+        "Message-ID: <eve@elsewhere.example>\n\nLet me in.\n"
+    ).encode()
+    result = ingest(raw)
+    assert result.outcome == Outcome.CREATED
+    assert result.ticket != ticket.pk
+    assert ticket.messages.count() == 1
+
+
+def test_a_reply_to_a_solved_ticket_reopens_it(clock, make, kunde):
+    ingest("thread_1_customer")
+    ticket = only_ticket()
+    agent = make.agent("ingrid")
+    ticket_services.add_message(
+        make.actor(agent), ticket.pk, body_text="Delivered today.", set_status="solved"
+    )
+    clock.advance(days=1)
+    result = ingest("thread_3_customer_reply")
+    ticket.refresh_from_db()
+    assert (result.outcome, result.ticket) == (Outcome.ADDED, ticket.pk)
+    assert (ticket.status, ticket.reopen_count) == ("open", 1)
+
+
+def test_a_reply_to_a_closed_ticket_opens_a_linked_follow_up_once(clock, make, kunde, support):
+    ingest("thread_1_customer")
+    ticket = only_ticket()
+    agent = make.actor(make.agent("ingrid"))
+    ticket_services.add_message(agent, ticket.pk, body_text="Done.", set_status="solved")
+    ticket.refresh_from_db()
+    ticket_services.update_ticket(
+        agent, ticket.pk, expected_version=ticket.version, status="closed"
+    )
+    clock.advance(days=10)
+
+    result = ingest("thread_3_customer_reply")
+    follow_up = Ticket.objects.get(follow_up_of=ticket)
+    assert result == services.IngestResult(
+        Outcome.FOLLOW_UP,
+        ticket=follow_up.pk,
+        message=follow_up.messages.get().pk,
+        acknowledged=True,
+    )
+    assert (follow_up.subject, follow_up.customer, follow_up.status) == (
+        "Order 5521 not delivered",
+        ticket.customer,
+        "new",
+    )
+    assert acknowledgements(follow_up) == ["anna@kunde.example"]
+
+    # A second answer on the old thread goes to the open follow-up, not a third ticket.
+    again = fixture_bytes("thread_3_customer_reply").replace(
+        b"<thread-3@kunde.example>", b"<thread-4@kunde.example>"
+    )
+    clock.advance(hours=1)
+    result = ingest(again)
+    assert (result.outcome, result.ticket) == (Outcome.ADDED, follow_up.pk)
+    assert Ticket.objects.count() == 2
+
+
+# --- duplicates ------------------------------------------------------------------------------
+
+
+def test_a_second_delivery_of_the_same_message_id_changes_nothing(clock, kunde):
+    first = ingest("duplicate_delivery_1")
+    second = ingest("duplicate_delivery_2")
+    third = ingest("duplicate_delivery_1")
+    ticket = only_ticket()
+    assert first.outcome == Outcome.CREATED
+    expected = services.IngestResult(Outcome.DUPLICATE, ticket=ticket.pk, message=first.message)
+    assert second == third == expected
+    assert Message.objects.count() == 1
+    assert OutboundMail.objects.count() == 1  # one acknowledgement
+
+
+def test_mails_without_message_id_are_deduplicated_by_content(clock, kunde):
+    first = ingest("duplicate_no_message_id_1")
+    second = ingest("duplicate_no_message_id_2")
+    assert first.outcome == Outcome.CREATED
+    assert second.outcome == Outcome.DUPLICATE
+    assert Message.objects.count() == 1
+
+
+def test_a_copy_of_a_mail_we_sent_is_a_duplicate(clock, make, kunde, support):
+    ingest("thread_1_customer")
+    ticket = only_ticket()
+    (ack,) = OutboundMail.objects.all()
+    raw = (
+        f"From: support@escalade.example\nTo: anna@kunde.example\nSubject: copy\n"
+        f"Message-ID: {ack.message_id}\n\nWe received your request\n"
+    ).encode()
+    assert ingest(raw) == services.IngestResult(
+        Outcome.DUPLICATE, ticket=ticket.pk, reason="a mail we sent"
+    )
+    assert ticket.messages.count() == 1
+
+
+# --- loop and abuse protection ------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("fixture", "why"),
+    [
+        ("auto_replied", "auto-submitted: auto-replied"),
+        ("precedence_bulk", "precedence: bulk"),
+        ("list_id", "list-id: Developers <dev.lists.example>"),
+        ("x_autoreply", "x-autoreply: yes"),
+    ],
+)
+def test_automatic_mail_opens_a_ticket_without_acknowledgement(clock, kunde, fixture, why):
+    result = ingest(fixture)
+    ticket = only_ticket()
+    assert (result.outcome, result.acknowledged) == (Outcome.CREATED, False)
+    (message,) = ticket.messages.all()
+    assert message.is_automatic is True
+    assert message.metadata["email"]["auto_submitted"] == why
+    assert not OutboundMail.objects.exists()
+    assert not OutboxMessage.objects.filter(channel="ticket_mail").exists()
+
+
+def test_an_auto_reply_on_a_ticket_is_an_internal_note_that_reopens_nothing(clock, make, kunde):
+    ola = make.customer("ola@kunde.example", name="Ola Nordmann", organisation=kunde)
+    ticket = make.ticket(ola, subject="Order 5521", channel="email")
+    agent = make.actor(make.agent("ingrid"))
+    ticket_services.add_message(agent, ticket.pk, body_text="Fixed.", set_status="solved")
+    raw = fixture_bytes("auto_replied").replace(b"[#1042]", f"[#{ticket.pk}]".encode())
+    result = ingest(raw)
+    ticket.refresh_from_db()
+    assert (result.outcome, result.ticket) == (Outcome.ADDED, ticket.pk)
+    assert ticket.status == "solved"
+    assert messages(ticket)[-1] == (
+        "internal",
+        "Automatic reply from ola@kunde.example (auto-submitted: auto-replied):\n\n"
+        "Jeg er på ferie til 17. november.",
+        None,
+        True,
+    )
+    assert not OutboundMail.objects.filter(kind="ack").exists()
+
+
+def test_an_auto_reply_about_a_closed_ticket_is_noted_on_its_audit_trail(clock, make, kunde):
+    ola = make.customer("ola@kunde.example", organisation=kunde)
+    ticket = make.ticket(ola, channel="email")
+    agent = make.actor(make.agent("ingrid"))
+    ticket_services.add_message(agent, ticket.pk, body_text="Fixed.", set_status="solved")
+    ticket.refresh_from_db()
+    ticket_services.update_ticket(
+        agent, ticket.pk, expected_version=ticket.version, status="closed"
+    )
+    raw = fixture_bytes("auto_replied").replace(b"[#1042]", f"[#{ticket.pk}]".encode())
+    result = ingest(raw)
+    assert result == services.IngestResult(
+        Outcome.NOTED, ticket=ticket.pk, reason="auto-submitted: auto-replied"
+    )
+    event = TicketEvent.objects.get(ticket=ticket, kind="email_auto_reply")
+    assert event.after == {"message_id": "<ooo@kunde.example>", "from": "ola@kunde.example"}
+    assert Ticket.objects.count() == 1
+
+
+def test_an_autoresponder_loop_is_acknowledged_only_up_to_the_limit(clock, settings, support):
+    settings.MAIL_ACK_LIMIT = 3
+    results = []
+    for n in range(8):
+        raw = fixture_bytes("loop_autoresponder").replace(
+            b"<loop-1@vendor.example>", f"<loop-{n}@vendor.example>".encode()
+        )
+        results.append(ingest(raw))
+        clock.advance(minutes=1)
+    assert [r.outcome for r in results] == [Outcome.CREATED] * 8
+    assert [r.acknowledged for r in results] == [True] * 3 + [False] * 5
+    assert OutboundMail.objects.filter(kind="ack", to="robot@vendor.example").count() == 3
+    # An hour after the first acknowledgement the window has moved on.
+    clock.advance(hours=1)
+    raw = fixture_bytes("loop_autoresponder").replace(b"<loop-1@", b"<loop-late@")
+    assert ingest(raw).acknowledged is True
+
+
+def test_a_flood_from_one_sender_is_quarantined_beyond_the_rate_limit(clock, settings, support):
+    settings.MAIL_SENDER_LIMIT = 5
+    results = []
+    for n in range(7):
+        raw = fixture_bytes("loop_autoresponder").replace(
+            b"<loop-1@vendor.example>", f"<flood-{n}@vendor.example>".encode()
+        )
+        results.append(ingest(raw))
+    assert [r.outcome for r in results] == [Outcome.CREATED] * 5 + [Outcome.QUARANTINED] * 2
+    assert Ticket.objects.count() == 5
+    held = InboundMail.objects.order_by("id")
+    assert [row.reason for row in held] == [
+        "rate limit: 6 mails from robot@vendor.example within 3600 seconds",
+        "rate limit: 6 mails from robot@vendor.example within 3600 seconds",
+    ]
+    assert [row.message_id for row in held] == [
+        "<flood-5@vendor.example>",
+        "<flood-6@vendor.example>",
+    ]
+    # After the window the sender is welcome again.
+    clock.advance(hours=2)
+    raw = fixture_bytes("loop_autoresponder").replace(b"<loop-1@", b"<flood-later@")
+    assert ingest(raw).outcome == Outcome.CREATED
+
+
+def test_mail_from_our_own_address_is_quarantined_not_acknowledged(clock, support):
+    result = ingest("thread_2_agent_reply")
+    assert result.outcome == Outcome.QUARANTINED
+    assert result.reason == "sent from our own address support@escalade.example (a mail loop?)"
+    assert not Ticket.objects.exists()
+    assert not OutboundMail.objects.exists()
+
+
+@pytest.mark.parametrize(
+    "address", ["postmaster@kunde.example", "no-reply@kunde.example", "support@escalade.example"]
+)
+def test_no_acknowledgement_to_robots_or_ourselves_via_reply_to(clock, kunde, support, address):
+    raw = fixture_bytes("thread_1_customer").replace(
+        b"MIME-Version", f"Reply-To: {address}\nMIME-Version".encode()
+    )
+    result = ingest(raw)
+    assert (result.outcome, result.acknowledged) == (Outcome.CREATED, False)
+
+
+def test_acknowledgements_can_be_switched_off_per_mailbox(clock, kunde, support):
+    support.send_acknowledgement = False
+    support.save()
+    assert ingest("thread_1_customer").acknowledged is False
+
+
+# --- bounces ----------------------------------------------------------------------------------
+
+
+def test_a_bounce_is_attached_to_the_ticket_whose_mail_it_returns(clock, make, kunde, support):
+    nobody = make.customer("nobody@kunde.example", organisation=kunde)
+    ticket = make.ticket(nobody, subject="Order 5521", channel="email")
+    agent = make.actor(make.agent("ingrid"))
+    ticket_services.add_message(agent, ticket.pk, body_text="We are looking into it.")
+    (reply,) = OutboundMail.objects.filter(kind="reply")
+    raw = fixture_bytes("bounce_dsn").replace(
+        b"<reply-77@escalade.example>", reply.message_id.encode()
+    )
+    result = ingest(raw)
+    assert Ticket.objects.count() == 1
+    note = ticket.messages.order_by("id").last()
+    assert result == services.IngestResult(Outcome.BOUNCE, ticket=ticket.pk, message=note.pk)
+    assert (note.kind, note.is_automatic, note.body_text) == (
+        "system",
+        True,
+        "The mail to nobody@kunde.example could not be delivered (5.1.1). smtp; 550 5.1.1 "
+        "<nobody@kunde.example>: Recipient address rejected: User unknown",
+    )
+    assert [a.filename for a in note.attachments.all()] == ["delivery-report.eml"]
+    reply.refresh_from_db()
+    assert reply.status == "bounced"
+    # The same report again is a duplicate.
+    assert ingest(raw).outcome == Outcome.DUPLICATE
+    assert ticket.messages.count() == 3
+
+
+def test_a_delay_notice_is_noted_without_marking_the_mail_bounced(clock, make, kunde, support):
+    ticket = make.ticket(make.customer("slow@kunde.example"), channel="email")
+    ticket_services.add_message(make.actor(make.agent()), ticket.pk, body_text="Hello.")
+    (reply,) = OutboundMail.objects.filter(kind="reply")
+    raw = fixture_bytes("bounce_dsn_headers_only").replace(
+        b"<reply-78@escalade.example>", reply.message_id.encode()
+    )
+    assert ingest(raw).outcome == Outcome.BOUNCE
+    assert ticket.messages.order_by("id").last().body_text == (
+        "Delivery of the mail to slow@kunde.example is delayed (4.4.1)."
+    )
+    reply.refresh_from_db()
+    assert reply.status == "queued"
+
+
+def test_a_bounce_about_a_mail_we_never_sent_is_quarantined_not_a_ticket(clock, kunde):
+    result = ingest("bounce_dsn")
+    assert result.outcome == Outcome.QUARANTINED
+    assert result.reason == "a delivery report about a mail we did not send"
+    assert not Ticket.objects.exists()
+
+
+# --- quarantine -------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("fixture", "reason"),
+    [
+        ("no_from", "no From header"),
+        ("invalid_from", "invalid From address: 'Kari Nordmann <kari at kunde dot example>'"),
+        ("not_a_mail", "not an email message: no headers"),
+    ],
+)
+def test_unparseable_mail_is_quarantined_raw(clock, fixture, reason):
+    raw = fixture_bytes(fixture)
+    result = ingest(raw, source="smtp")
+    row = InboundMail.objects.get()
+    assert result == services.IngestResult(Outcome.QUARANTINED, quarantine=row.pk, reason=reason)
+    assert bytes(row.raw) == raw
+    assert (row.size, row.reason, row.status, row.source) == (
+        len(raw),
+        reason,
+        "quarantined",
+        "smtp",
+    )
+    assert row.received_at == clock.now()
+    assert not Ticket.objects.exists()
+
+
+def test_the_same_unparseable_bytes_twice_are_kept_once(clock):
+    first = ingest("no_from")
+    second = ingest("no_from")
+    assert first.quarantine == second.quarantine
+    assert InboundMail.objects.count() == 1
+
+
+def test_a_mail_over_the_size_limit_is_quarantined_with_its_headers_for_the_list(clock, settings):
+    settings.MAIL_MAX_MESSAGE_BYTES = 200
+    raw = fixture_bytes("multipart_mixed_attachments")
+    result = ingest(raw)
+    row = InboundMail.objects.get()
+    assert result.reason == f"message is {len(raw)} bytes, limit 200"
+    assert (row.sender, row.subject, row.message_id) == (
+        "jan@kunde.example",
+        "Documents",
+        "<mixed@kunde.example>",
+    )
+
+
+def test_an_unexpected_error_quarantines_the_mail_instead_of_losing_it(clock, kunde, monkeypatch):
+    def broken(*args, **kwargs):
+        raise RuntimeError("boom")
+
+    monkeypatch.setattr(services, "_find_ticket", broken)
+    result = ingest("thread_1_customer")
+    assert result.outcome == Outcome.QUARANTINED
+    assert result.reason == "ingest error: RuntimeError: boom"
+    assert not Ticket.objects.exists()
+    assert not Customer.objects.exists()  # the failed transaction left nothing behind
+
+
+def test_a_transient_database_error_is_raised_for_the_caller_to_retry(clock, kunde, monkeypatch):
+    from django.db import OperationalError
+
+    def locked(*args, **kwargs):
+        raise OperationalError("database is locked")
+
+    monkeypatch.setattr(services, "_find_ticket", locked)
+    with pytest.raises(OperationalError):
+        ingest("thread_1_customer")
+    assert not InboundMail.objects.exists()
+
+
+def test_an_admin_reprocesses_an_over_limit_mail_ignoring_the_limits(clock, make, settings, kunde):
+    settings.MAIL_MAX_MESSAGE_BYTES = 200
+    held = ingest("multipart_mixed_attachments")
+    admin = make.actor(make.agent("root", role="admin"))
+
+    again = services.reprocess(admin, held.quarantine)
+    assert again == services.IngestResult(
+        Outcome.QUARANTINED, quarantine=held.quarantine, reason=held.reason
+    )
+    done = services.reprocess(admin, held.quarantine, ignore_limits=True)
+    ticket = only_ticket()
+    assert (done.outcome, done.ticket, done.quarantine) == (
+        Outcome.CREATED,
+        ticket.pk,
+        held.quarantine,
+    )
+    row = InboundMail.objects.get()
+    assert (row.status, row.resolved_by, row.result["ticket"]) == (
+        "reprocessed",
+        admin.user,
+        ticket.pk,
+    )
+    assert ticket.messages.get().attachments.count() == 3
+
+
+def test_reprocessing_skips_the_rate_limit_and_discard_keeps_the_row(clock, make, settings):
+    settings.MAIL_SENDER_LIMIT = 1
+    for n in range(3):
+        ingest(fixture_bytes("loop_autoresponder").replace(b"loop-1", f"r{n}".encode()))
+    first, second = InboundMail.objects.order_by("id")
+    admin = make.actor(make.agent("root", role="admin"))
+    assert services.reprocess(admin, first.pk).outcome == Outcome.CREATED
+    services.discard(admin, second.pk)
+    second.refresh_from_db()
+    assert (second.status, second.resolved_by) == ("discarded", admin.user)
+    assert Ticket.objects.count() == 2
+
+
+def test_only_admins_reprocess_or_discard(clock, make):
+    held = ingest("no_from")
+    agent = make.actor(make.agent("ingrid"))
+    from escalade.core.errors import PermissionDenied
+
+    with pytest.raises(PermissionDenied):
+        services.reprocess(agent, held.quarantine)
+    with pytest.raises(PermissionDenied):
+        services.discard(agent, held.quarantine)
+    assert services.discard(SYSTEM, held.quarantine).status == "discarded"
+
+
+def test_a_conflict_with_a_concurrent_delivery_is_retried_once(clock, kunde, monkeypatch):
+    from escalade.core.errors import Conflict
+
+    real = ticket_services.create_ticket
+    calls = []
+
+    def racing(*args, **kwargs):
+        calls.append(1)
+        if len(calls) == 1:  # another process created the customer a moment earlier
+            raise Conflict("a customer with the email anna@kunde.example already exists")
+        return real(*args, **kwargs)
+
+    monkeypatch.setattr(ticket_services, "create_ticket", racing)
+    result = ingest("thread_1_customer")
+    assert (result.outcome, len(calls)) == (Outcome.CREATED, 2)
+    assert Ticket.objects.count() == 1
