@@ -199,7 +199,6 @@ def test_which_messages_are_mailed(clock, make, smtp_sink, agent):
     assert parts(mail.message)["text/plain"].startswith("Portal answer.")
 
 
-@pytest.mark.xfail(reason="the dead-letter event/note is missing in a clean-clone run; open in issue 5", strict=False)
 def test_a_failing_smtp_server_is_retried_then_shown_on_the_ticket(clock, settings, agent):
     settings.EMAIL_BACKEND = "django.core.mail.backends.smtp.EmailBackend"
     settings.EMAIL_HOST = "127.0.0.1"
