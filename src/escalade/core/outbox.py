@@ -13,9 +13,10 @@ from collections.abc import Callable
 from datetime import datetime, timedelta
 
 from django.core.mail import EmailMultiAlternatives
-from django.db import IntegrityError, connection, transaction
+from django.db import connection, transaction
 
 from escalade.core import clock
+from escalade.core.db import insert_once
 from escalade.core.models import OutboxMessage
 
 logger = logging.getLogger("escalade.outbox")
@@ -43,18 +44,16 @@ def enqueue(
 ) -> OutboxMessage | None:
     """Queue a notification in the current transaction; None if this key was queued before."""
     now = clock.now()
-    try:
-        with transaction.atomic():
-            return OutboxMessage.objects.create(
-                channel=channel,
-                dedupe_key=dedupe_key[:255],
-                payload=payload,
-                ticket=ticket,
-                next_attempt_at=at or now,
-                created_at=now,
-            )
-    except IntegrityError:
-        return None
+    return insert_once(
+        OutboxMessage(
+            channel=channel,
+            dedupe_key=dedupe_key[:255],
+            payload=payload,
+            ticket=ticket,
+            next_attempt_at=at or now,
+            created_at=now,
+        )
+    )
 
 
 def backoff(attempts: int) -> timedelta:

@@ -12,13 +12,13 @@ import logging
 from dataclasses import dataclass
 from datetime import datetime
 
-from django.db import IntegrityError, transaction
 from django.utils.translation import gettext as _
 
 from escalade.accounts.models import Team
 from escalade.core import clock, config_cache
 from escalade.core.actors import Actor, system
 from escalade.core.conditions import FirstMatch, first_match, match
+from escalade.core.db import insert_once
 from escalade.core.errors import ValidationFailed
 from escalade.escalation.models import (
     EscalationPath,
@@ -261,29 +261,29 @@ def move(
             note=reason,
         )
         return None
-    try:
-        with transaction.atomic():
-            record = EscalationRecord.objects.create(
-                ticket=ticket,
-                run=run,
-                kind=kind,
-                trigger=trigger,
-                direction=direction,
-                dedupe_key=dedupe_key[:255],
-                rule=rule,
-                from_team=ticket.team,
-                to_team=new_team,
-                from_level=ticket.level,
-                to_level=target.level or ticket.level,
-                from_agent=ticket.assignee,
-                to_agent=new_agent,
-                reason=reason,
-                actor_user=actor.user,
-                actor_label=actor.label,
-                created_at=now,
-                ack_required=bool(ack_seconds),
-            )
-    except IntegrityError:
+    record = insert_once(
+        EscalationRecord(
+            ticket=ticket,
+            run=run,
+            kind=kind,
+            trigger=trigger,
+            direction=direction,
+            dedupe_key=dedupe_key[:255],
+            rule=rule,
+            from_team=ticket.team,
+            to_team=new_team,
+            from_level=ticket.level,
+            to_level=target.level or ticket.level,
+            from_agent=ticket.assignee,
+            to_agent=new_agent,
+            reason=reason,
+            actor_user=actor.user,
+            actor_label=actor.label,
+            created_at=now,
+            ack_required=bool(ack_seconds),
+        )
+    )
+    if record is None:
         return None
     before = ticket
     changes = {"level": record.to_level, "assignee": new_agent}
@@ -394,8 +394,14 @@ def has_rules(trigger: str) -> bool:
 
 
 def _rules_on(trigger: str) -> list[EscalationRule]:
-    return config_cache.cached(f"rules:{trigger}", lambda: list(EscalationRule.objects.filter(on=trigger).order_by("position", "id")))
+    return config_cache.cached(
+        f"rules:{trigger}",
+        lambda: list(EscalationRule.objects.filter(on=trigger).order_by("position", "id")),
+    )
 
+
+# Actions that only tell someone: the next action needs no fresh copy of the ticket.
+READ_ONLY_ACTIONS = {"notify", "webhook"}
 
 AUTOMATIC_TRIGGERS = {
     Trigger.SLA_WARNING,
@@ -424,7 +430,7 @@ def run_rules(
     record_trigger = record_trigger or (trigger if trigger in Trigger.values else Trigger.RULE)
     for rule, reasons in rules_for(ticket, trigger, metric=metric, threshold=threshold, risk=risk):
         for index, action in enumerate(rule.actions):
-            if index:
+            if index and not set(rule.actions[index - 1]) & READ_ONLY_ACTIONS:
                 ticket = fresh(ticket.pk)  # the previous action may have changed it
             step_key = f"{key}:rule:{rule.name}:{index}"
             why = _("rule %(rule)s: %(reason)s") % {"rule": rule.name, "reason": reason}

@@ -19,10 +19,10 @@ from dataclasses import dataclass
 
 from django.conf import settings
 from django.contrib.auth import get_user_model
-from django.db import IntegrityError, transaction
 from django.utils.translation import gettext as _
 
 from escalade.core import clock, outbox
+from escalade.core.db import insert_once
 from escalade.core.models import OutboxMessage
 from escalade.escalation.models import Notification, Webhook
 from escalade.escalation.people import manager_of, supervisor_of
@@ -86,20 +86,18 @@ def notify(
     now = clock.now()
     link = f"{settings.BASE_URL}/tickets/{ticket.pk}/"
     for user in sorted(users, key=lambda u: u.pk):
-        try:
-            with transaction.atomic():
-                Notification.objects.create(
-                    recipient=user,
-                    ticket=ticket,
-                    kind=event.kind,
-                    title=event.title[:300],
-                    body=event.body,
-                    dedupe_key=f"{event.key}:user:{user.pk}"[:255],
-                    created_at=now,
-                )
-            written += 1
-        except IntegrityError:
+        notification = Notification(
+            recipient=user,
+            ticket=ticket,
+            kind=event.kind,
+            title=event.title[:300],
+            body=event.body,
+            dedupe_key=f"{event.key}:user:{user.pk}"[:255],
+            created_at=now,
+        )
+        if insert_once(notification) is None:
             continue
+        written += 1
         if user.email:
             emails.append(user.email)
     for address in dict.fromkeys(emails):

@@ -11,13 +11,14 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import datetime
 
-from django.db import IntegrityError, transaction
+from django.db import transaction
 from django.db.models import Min
 from django.dispatch import Signal
 
 from escalade.core import clock, config_cache
 from escalade.core.actors import Actor
 from escalade.core.conditions import FirstMatch, first_match, validate_conditions
+from escalade.core.db import insert_once
 from escalade.core.errors import ValidationFailed
 from escalade.sla import clockmath
 from escalade.sla.calendar import BusinessCalendar
@@ -40,7 +41,10 @@ def calendar_named(name: str) -> BusinessCalendar:
     """A named calendar (cached, see core.config_cache); unknown or empty -> 24/7."""
     if not name:
         return ALWAYS_OPEN
-    spec = config_cache.cached(f"calendar:{name}", lambda: Calendar.objects.filter(name=name).values_list("spec", flat=True).first())
+    spec = config_cache.cached(
+        f"calendar:{name}",
+        lambda: Calendar.objects.filter(name=name).values_list("spec", flat=True).first(),
+    )
     if spec is None:
         logger.warning("SLA calendar %r does not exist; counting 24/7", name)
         return ALWAYS_OPEN
@@ -49,7 +53,10 @@ def calendar_named(name: str) -> BusinessCalendar:
 
 
 def active_policies() -> list[SlaPolicy]:
-    return config_cache.cached("sla-policies", lambda: list(SlaPolicy.objects.filter(active=True).order_by("position", "id")))
+    return config_cache.cached(
+        "sla-policies",
+        lambda: list(SlaPolicy.objects.filter(active=True).order_by("position", "id")),
+    )
 
 
 def match_policy(
@@ -257,7 +264,9 @@ def _summarise(ticket: Ticket, clocks: Iterable[SlaClock], *, refresh_timer: boo
         state = ""
     ticket.sla_state = state
     ticket.sla_due_at = min(due_times) if due_times else None
-    Ticket.objects.filter(pk=ticket.pk).update(sla_state=ticket.sla_state, sla_due_at=ticket.sla_due_at)
+    Ticket.objects.filter(pk=ticket.pk).update(
+        sla_state=ticket.sla_state, sla_due_at=ticket.sla_due_at
+    )
     if refresh_timer:
         timers.refresh_next_timer(ticket)
 
@@ -267,7 +276,23 @@ def _next_sla_firing(ticket: Ticket) -> datetime | None:
     return ticket.sla_clocks.aggregate(earliest=Min("next_fire_at"))["earliest"]
 
 
-_CLOCK_STATE = ("cycle", "policy", "calendar", "target_seconds", "started_at", "used_seconds", "running_since", "paused_at", "due_at", "next_fire_at", "fired", "warned_at", "breached_at", "fulfilled_at", "stopped_at")
+_CLOCK_STATE = (
+    "cycle",
+    "policy",
+    "calendar",
+    "target_seconds",
+    "started_at",
+    "used_seconds",
+    "running_since",
+    "paused_at",
+    "due_at",
+    "next_fire_at",
+    "fired",
+    "warned_at",
+    "breached_at",
+    "fulfilled_at",
+    "stopped_at",
+)
 
 
 def _state_of(sla_clock: SlaClock) -> tuple:
@@ -325,7 +350,9 @@ def fire_due(ticket: Ticket, now: datetime, actor: Actor) -> list[SlaFiring]:
     """
     fired: list[tuple[SlaFiring, SlaClock]] = []
     clocks = _load_clocks(ticket)
-    policy = next((p for p in active_policies() if p.name == clocks[0].policy), None) if clocks else None
+    policy = (
+        next((p for p in active_policies() if p.name == clocks[0].policy), None) if clocks else None
+    )
     warn_at = policy.warn_at if policy else []
     for sla_clock in clocks:
         if not _is_live(sla_clock) or sla_clock.running_since is None:
@@ -368,17 +395,17 @@ def _record_firing(
     now: datetime,
     actor: Actor,
 ) -> SlaFiring | None:
-    try:
-        with transaction.atomic():
-            firing = SlaFiring.objects.create(
-                ticket=ticket,
-                metric=sla_clock.metric,
-                cycle=sla_clock.cycle,
-                threshold=threshold,
-                due_at=reached_at,
-                fired_at=now,
-            )
-    except IntegrityError:
+    firing = insert_once(
+        SlaFiring(
+            ticket=ticket,
+            metric=sla_clock.metric,
+            cycle=sla_clock.cycle,
+            threshold=threshold,
+            due_at=reached_at,
+            fired_at=now,
+        )
+    )
+    if firing is None:
         return None
     kind = "sla_breach" if threshold == clockmath.BREACH else "sla_warning"
     TicketEvent.objects.create(

@@ -586,14 +586,18 @@ def update_ticket(
     if not diff:
         return ticket
     _save(ticket, [*diff, "solved_at", "closed_at", "reopen_count"])
-    for field, (before, after) in diff.items():
-        record_event(
-            ticket,
-            actor,
-            f"{field}_changed",
+    TicketEvent.objects.bulk_create(
+        TicketEvent(
+            ticket=ticket,
+            kind=f"{field}_changed",
+            actor_user=actor.user,
+            actor_label=actor.label,
             before={field: before},
             after={field: after},
             note=reason,
+            created_at=now,
         )
+        for field, (before, after) in diff.items()
+    )
     _notify(ticket, actor, diff)
     return ticket

@@ -5,7 +5,9 @@ its own earliest moment; the ticket keeps the minimum, indexed, so the worker fi
 tickets without scanning open ones.
 """
 
-from collections.abc import Callable
+import threading
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from datetime import datetime
 
 from escalade.tickets.models import Ticket
@@ -19,7 +21,29 @@ def timer_source(source: TimerSource) -> TimerSource:
     return source
 
 
+_postponed = threading.local()
+
+
+@contextmanager
+def refreshed_once(ticket: Ticket) -> Iterator[None]:
+    """Inside the block, every refresh of this ticket's timer waits for the end, where it is
+    done once: one escalation step otherwise recomputes it after each of its changes."""
+    pending: set[int] = getattr(_postponed, "tickets", None) or set()
+    _postponed.tickets = pending
+    outermost = ticket.pk not in pending
+    pending.add(ticket.pk)
+    try:
+        yield
+    finally:
+        if outermost:
+            pending.discard(ticket.pk)
+    if outermost:
+        refresh_next_timer(ticket)
+
+
 def refresh_next_timer(ticket: Ticket) -> datetime | None:
+    if ticket.pk in getattr(_postponed, "tickets", ()):
+        return ticket.next_timer_at
     moments = [moment for source in _sources if (moment := source(ticket)) is not None]
     earliest = min(moments) if moments else None
     # Always written: nested changes in the same transaction may have moved the stored value.
@@ -39,6 +63,6 @@ def due_handler(handler: DueHandler) -> DueHandler:
 
 
 def handle_due(ticket: Ticket, now: datetime, actor: object) -> None:
-    for handler in _due_handlers:
-        handler(ticket, now, actor)
-    refresh_next_timer(ticket)
+    with refreshed_once(ticket):
+        for handler in _due_handlers:
+            handler(ticket, now, actor)

@@ -69,17 +69,29 @@ def _runs_in(loop: asyncio.AbstractEventLoop) -> bool:
         return False
 
 
-class _Publication:
-    """An on-commit callback that knows which event it sends, so a commit sends it once."""
+class _Round:
+    """The notices queued by one transaction: a commit sends each distinct one once."""
 
-    def __init__(self, group: str, event: dict[str, Any]) -> None:
+    def __init__(self) -> None:
+        self.sent: set[tuple] = set()
+        self.flushing = False
+
+
+class _Publication:
+    """An on-commit callback for one notice. Every call queues its own callback (O(1)), so a
+    savepoint that rolls back drops exactly its own notices; duplicates are skipped when sent."""
+
+    def __init__(self, round_: _Round, group: str, event: dict[str, Any]) -> None:
+        self.round = round_
         self.group = group
         self.event = event
         self.key = (group, tuple(sorted((k, repr(v)) for k, v in event.items())))
-        self.sent = False
 
     def __call__(self) -> None:
-        self.sent = True
+        self.round.flushing = True
+        if self.key in self.round.sent:
+            return
+        self.round.sent.add(self.key)
         publish(self.group, self.event)
 
 
@@ -88,21 +100,16 @@ def publish_after_commit(
 ) -> None:
     """Send ``event`` to ``group`` after the current transaction commits (now, outside one).
 
-    An identical event already queued by this transaction is not queued again. That is safe
-    with savepoints: Django drops the callbacks of a savepoint that rolls back, so a queued copy
-    is still there only while its savepoints are released or still open — and a rollback of an
-    open one also drops anything queued now, which runs inside it.
+    An identical event queued by the same transaction is sent once. A notice queued inside a
+    savepoint that rolls back is dropped with it (Django discards that savepoint's callbacks).
     """
     connection = transaction.get_connection(using)
     if not connection.in_atomic_block:
         publish(group, event)
         return
-    publication = _Publication(group, event)
-    for _savepoints, callback, _robust in getattr(connection, "run_on_commit", ()):
-        if (
-            isinstance(callback, _Publication)
-            and callback.key == publication.key
-            and not callback.sent
-        ):
-            return
-    transaction.on_commit(publication, using=using)
+    # A round is joined until its commit starts sending; a transaction that rolled back leaves
+    # its round unsent and the next transaction simply joins it.
+    round_ = getattr(connection, "_live_round", None)
+    if round_ is None or round_.flushing:
+        round_ = connection._live_round = _Round()
+    transaction.on_commit(_Publication(round_, group, event), using=using)
