@@ -7,13 +7,19 @@ and notify the team manager" applies. One worker sweeps; the benchmark then chec
 due ticket has exactly one escalation record, sits at level 2 with a tier-2 agent, and that the
 manager's in-app notification and email are queued once per ticket.
 
-    python bench/bench_escalation.py [--open 1000000] [--backend postgresql|sqlite]
+    python bench/bench_escalation.py [--open 1000000] [--backend postgresql|sqlite] [--workers 2]
+
+With ``--workers N`` (PostgreSQL), N worker processes sweep the same moment side by side, as a
+deployment that scales its workers does; SKIP LOCKED shares the batches between them and the
+check afterwards proves nothing was escalated or notified twice.
 
 Prints one JSON object on its last line.
 """
 
 import argparse
 import json
+import os
+import subprocess
 import sys
 import time
 from datetime import UTC, datetime
@@ -97,6 +103,36 @@ def add_escalation_setup(due: int) -> None:
             cursor.execute("ANALYZE")
 
 
+SWEEP_IN_A_PROCESS = """
+import sys
+sys.path[:0] = [{bench!r}, {src!r}]
+import _setup
+_setup.django_setup({url!r}, {home!r})
+from datetime import datetime
+from escalade.core import worker
+worker.sweep(datetime.fromisoformat({now!r}), batch_size={batch})
+"""
+
+
+def sweep_in_processes(workers: int, url: str, home: str, batch_size: int) -> None:
+    """Start ``workers`` processes that each sweep NOW once; wait for all of them."""
+    code = SWEEP_IN_A_PROCESS.format(
+        bench=str(Path(__file__).resolve().parent),
+        src=str(Path(__file__).resolve().parents[1] / "src"),
+        url=url,
+        home=home,
+        now=NOW.isoformat(),
+        batch=batch_size,
+    )
+    processes = [
+        subprocess.Popen([sys.executable, "-c", code], env=os.environ.copy())
+        for _ in range(workers)
+    ]
+    codes = [process.wait() for process in processes]
+    if any(codes):
+        raise SystemExit(f"a worker process failed: exit codes {codes}")
+
+
 def verify(due: int) -> list[str]:
     from django.db.models import Count
 
@@ -135,6 +171,9 @@ def main(argv: list[str]) -> int:
     parser.add_argument("--open", type=int, default=1_000_000, help="open tickets (1 % breach)")
     parser.add_argument("--backend", choices=["postgresql", "sqlite"], default="postgresql")
     parser.add_argument("--batch-size", type=int, default=200)
+    parser.add_argument(
+        "--workers", type=int, default=1, help="worker processes sweeping side by side"
+    )
     args = parser.parse_args(argv)
 
     home = _setup.temp_home("escalade-bench-escalation-")
@@ -158,17 +197,25 @@ def main(argv: list[str]) -> int:
         load_s = time.perf_counter() - started
         log(f"{args.backend}: {args.open} open, {due} breaching; loaded in {load_s:.1f} s")
 
+        from django.db import connections
+
         from escalade.core import worker
 
         started = time.perf_counter()
-        result = worker.sweep(NOW, batch_size=args.batch_size)
+        if args.workers > 1 and args.backend == "postgresql":
+            connections.close_all()
+            sweep_in_processes(args.workers, url, home, args.batch_size)
+        else:
+            args.workers = 1
+            worker.sweep(NOW, batch_size=args.batch_size)
         process_s = time.perf_counter() - started
         problems = verify(due)
-        log(f"swept {result.tickets} in {process_s:.1f} s; problems: {problems or 'none'}")
+        log(f"{args.workers} worker(s) swept in {process_s:.1f} s; problems: {problems or 'none'}")
         figures = {
             "backend": args.backend,
             "open": args.open,
             "breaching": due,
+            "workers": args.workers,
             "load_s": round(load_s, 1),
             "escalate_s": round(process_s, 1),
             "escalations_per_s": round(due / process_s, 1),

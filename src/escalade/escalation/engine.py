@@ -45,9 +45,10 @@ Direction = EscalationRecord.Direction
 
 
 def fresh(ticket_id: int) -> Ticket:
-    return Ticket.objects.select_related("team", "assignee", "customer", "organisation").get(
-        pk=ticket_id
-    )
+    # The team's manager too: most escalation steps notify them.
+    return Ticket.objects.select_related(
+        "team__manager", "assignee", "customer", "organisation"
+    ).get(pk=ticket_id)
 
 
 # --- paths and runs ----------------------------------------------------------------------------

@@ -300,11 +300,18 @@ def _state_of(sla_clock: SlaClock) -> tuple:
 
 
 def _save_clocks(clocks: Iterable[SlaClock]) -> None:
-    """Write new clocks and those whose state changed since they were read."""
+    """Write new clocks and those whose state changed since they were read (one statement)."""
+    changed = []
     for sla_clock in clocks:
-        if getattr(sla_clock, "_loaded_state", None) != _state_of(sla_clock):
+        if getattr(sla_clock, "_loaded_state", None) == _state_of(sla_clock):
+            continue
+        if sla_clock.pk is None:
             sla_clock.save()
-            sla_clock._loaded_state = _state_of(sla_clock)
+        else:
+            changed.append(sla_clock)
+        sla_clock._loaded_state = _state_of(sla_clock)
+    if changed:
+        SlaClock.objects.bulk_update(changed, _CLOCK_STATE)
 
 
 def _load_clocks(ticket: Ticket) -> list[SlaClock]:
