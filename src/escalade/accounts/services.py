@@ -6,57 +6,19 @@ import hashlib
 import secrets
 from datetime import timedelta
 from typing import Any
-from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from django.conf import settings
 from django.contrib.auth import get_user_model
-from django.core.exceptions import ValidationError
-from django.core.validators import validate_email
-from django.db import IntegrityError, transaction
+from django.db import transaction
 from django.utils.translation import gettext as _
 
 from escalade.accounts.models import AgentProfile, ApiToken, Customer, Organisation, Team, Tier
-from escalade.core import clock
+from escalade.core import clock, validation
 from escalade.core.actors import Actor
 from escalade.core.errors import Conflict, NotFound, RateLimited, ValidationFailed
 from escalade.core.models import LoginAttempt
 
 TOKEN_PREFIX = "esc_"
-
-
-def _email(value: str, field: str = "email") -> str:
-    value = (value or "").strip().lower()
-    try:
-        validate_email(value)
-    except ValidationError:
-        raise ValidationFailed(
-            _("%(field)s: %(value)r is not an email address") % {"field": field, "value": value},
-            field=field,
-        ) from None
-    return value
-
-
-def _timezone(value: str, field: str = "timezone") -> str:
-    try:
-        ZoneInfo(value)
-    except (ZoneInfoNotFoundError, ValueError):
-        raise ValidationFailed(
-            _("%(field)s: %(value)r is not a known time zone") % {"field": field, "value": value},
-            field=field,
-        ) from None
-    return value
-
-
-def _required(value: str, field: str, max_length: int) -> str:
-    value = (value or "").strip()
-    if not value:
-        raise ValidationFailed(_("%(field)s must not be empty") % {"field": field}, field=field)
-    if len(value) > max_length:
-        raise ValidationFailed(
-            _("%(field)s is longer than %(max)d characters") % {"field": field, "max": max_length},
-            field=field,
-        )
-    return value
 
 
 def organisation_for_email(email: str) -> Organisation | None:
@@ -85,7 +47,7 @@ def create_customer(
     is_org_admin: bool = False,
 ) -> Customer:
     actor.require_agent()
-    email = _email(email) if email else None
+    email = validation.email_address(email) if email else None
     if email is None and not phone and not social_handles:
         raise ValidationFailed(
             _("email: a customer needs an email, a phone number or a social handle"), field="email"
@@ -96,21 +58,18 @@ def create_customer(
             raise ValidationFailed(_("organisation: no such organisation"), field="organisation")
     if organisation is None and email:
         organisation = organisation_for_email(email)
-    try:
-        with transaction.atomic():
-            return Customer.objects.create(
-                name=_required(name or (email or phone), "name", 200),
-                email=email,
-                phone=phone.strip()[:40],
-                language=language[:10],
-                organisation=organisation,
-                social_handles=social_handles or {},
-                is_org_admin=is_org_admin,
-            )
-    except IntegrityError:
-        raise Conflict(
-            _("a customer with the email %(email)s already exists") % {"email": email}
-        ) from None
+    return validation.save_unique(
+        Customer(
+            name=validation.text(name or (email or phone), "name", max_length=200, required=True),
+            email=email,
+            phone=phone.strip()[:40],
+            language=language[:10],
+            organisation=organisation,
+            social_handles=social_handles or {},
+            is_org_admin=is_org_admin,
+        ),
+        _("a customer with the email %(email)s already exists") % {"email": email},
+    )
 
 
 def resolve_customer(
@@ -128,7 +87,7 @@ def resolve_customer(
         return found
     if not email:
         raise ValidationFailed(_("customer: give a customer id or an email"), field="customer")
-    email = _email(email, "customer_email")
+    email = validation.email_address(email, "customer_email")
     existing = Customer.objects.filter(email=email).select_related("organisation").first()
     return existing or create_customer(actor, name=name or email.partition("@")[0], email=email)
 
@@ -140,9 +99,9 @@ def update_customer(actor: Actor, customer_id: int, **changes: Any) -> Customer:
     if customer is None:
         raise NotFound()
     if "name" in changes:
-        customer.name = _required(changes["name"], "name", 200)
+        customer.name = validation.text(changes["name"], "name", max_length=200, required=True)
     if "email" in changes:
-        customer.email = _email(changes["email"]) if changes["email"] else None
+        customer.email = validation.email_address(changes["email"]) if changes["email"] else None
     for field in ("phone", "language"):
         if field in changes:
             setattr(customer, field, (changes[field] or "").strip())
@@ -154,14 +113,10 @@ def update_customer(actor: Actor, customer_id: int, **changes: Any) -> Customer:
             if changes["organisation"]
             else None
         )
-    try:
-        with transaction.atomic():
-            customer.save()
-    except IntegrityError:
-        raise Conflict(
-            _("a customer with the email %(email)s already exists") % {"email": customer.email}
-        ) from None
-    return customer
+    return validation.save_unique(
+        customer,
+        _("a customer with the email %(email)s already exists") % {"email": customer.email},
+    )
 
 
 # --- configuration (admins only) -----------------------------------------------------------
@@ -180,32 +135,25 @@ def save_organisation(
     if organisation is None:
         raise NotFound()
     if "name" in fields or organisation_id is None:
-        organisation.name = _required(fields.get("name", ""), "name", 200)
+        organisation.name = validation.text(
+            fields.get("name", ""), "name", max_length=200, required=True
+        )
     if "tier" in fields:
-        if fields["tier"] not in Tier.values:
-            raise ValidationFailed(
-                _("tier: must be one of %(values)s") % {"values": ", ".join(Tier.values)},
-                field="tier",
-            )
-        organisation.tier = fields["tier"]
+        organisation.tier = validation.choice(fields["tier"], Tier, "tier")
     if "domains" in fields:
         organisation.domains = sorted(
             {d.strip().lower().lstrip("@") for d in fields["domains"] if d.strip()}
         )
     if "timezone" in fields:
-        organisation.timezone = _timezone(fields["timezone"])
+        organisation.timezone = validation.time_zone(fields["timezone"])
     for field in ("country", "calendar"):
         if field in fields:
             setattr(organisation, field, (fields[field] or "").strip())
     organisation.country = organisation.country.upper()[:2]
-    try:
-        with transaction.atomic():
-            organisation.save()
-    except IntegrityError:
-        raise Conflict(
-            _("an organisation named %(name)s already exists") % {"name": organisation.name}
-        ) from None
-    return organisation
+    return validation.save_unique(
+        organisation,
+        _("an organisation named %(name)s already exists") % {"name": organisation.name},
+    )
 
 
 @transaction.atomic
@@ -217,31 +165,21 @@ def save_team(actor: Actor, team_id: int | None = None, **fields: Any) -> Team:
     if team is None:
         raise NotFound()
     if "slug" in fields or team_id is None:
-        team.slug = _required(fields.get("slug", ""), "slug", 64)
+        team.slug = validation.text(fields.get("slug", ""), "slug", max_length=64, required=True)
     if "name" in fields or team_id is None:
-        team.name = _required(fields.get("name", ""), "name", 200)
+        team.name = validation.text(fields.get("name", ""), "name", max_length=200, required=True)
     if "function" in fields:
-        if fields["function"] not in Team.Function.values:
-            raise ValidationFailed(
-                _("function: must be one of %(values)s")
-                % {"values": ", ".join(Team.Function.values)},
-                field="function",
-            )
-        team.function = fields["function"]
+        team.function = validation.choice(fields["function"], Team.Function, "function")
     if "assignment_strategy" in fields:
-        if fields["assignment_strategy"] not in Team.Strategy.values:
-            raise ValidationFailed(
-                _("assignment_strategy: must be one of %(values)s")
-                % {"values": ", ".join(Team.Strategy.values)},
-                field="assignment_strategy",
-            )
-        team.assignment_strategy = fields["assignment_strategy"]
+        team.assignment_strategy = validation.choice(
+            fields["assignment_strategy"], Team.Strategy, "assignment_strategy"
+        )
     if "tier_level" in fields:
         if not 1 <= int(fields["tier_level"]) <= 10:
             raise ValidationFailed(_("tier_level: must be from 1 to 10"), field="tier_level")
         team.tier_level = int(fields["tier_level"])
     if "timezone" in fields:
-        team.timezone = _timezone(fields["timezone"])
+        team.timezone = validation.time_zone(fields["timezone"])
     if "manager" in fields:
         team.manager = (
             get_user_model().objects.filter(pk=fields["manager"]).first()
@@ -251,14 +189,10 @@ def save_team(actor: Actor, team_id: int | None = None, **fields: Any) -> Team:
     for field in ("calendar", "email"):
         if field in fields:
             setattr(team, field, (fields[field] or "").strip())
-    try:
-        with transaction.atomic():
-            team.save()
-    except IntegrityError:
-        raise Conflict(
-            _("a team with the slug %(slug)s already exists") % {"slug": team.slug}
-        ) from None
-    return team
+    return validation.save_unique(
+        team,
+        _("a team with the slug %(slug)s already exists") % {"slug": team.slug},
+    )
 
 
 @transaction.atomic
@@ -278,19 +212,15 @@ def create_agent(
     availability: str = AgentProfile.Availability.OFFLINE,
 ) -> AgentProfile:
     actor.require_admin()
-    if role not in AgentProfile.Role.values:
-        raise ValidationFailed(
-            _("role: must be one of %(values)s") % {"values": ", ".join(AgentProfile.Role.values)},
-            field="role",
-        )
+    validation.choice(role, AgentProfile.Role, "role")
     User = get_user_model()
-    username = _required(username, "username", 150)
+    username = validation.text(username, "username", max_length=150, required=True)
     if User.objects.filter(username=username).exists():
         raise Conflict(_("the username %(name)s is taken") % {"name": username})
     first, _sep, last = name.partition(" ")
     user = User.objects.create_user(
         username=username,
-        email=_email(email),
+        email=validation.email_address(email),
         password=password,
         first_name=first,
         last_name=last,
@@ -329,25 +259,15 @@ def update_agent(actor: Actor, user_id: int, **fields: Any) -> AgentProfile:
     ):
         actor.require_admin()
     if "availability" in fields:
-        if fields["availability"] not in AgentProfile.Availability.values:
-            raise ValidationFailed(
-                _("availability: must be one of %(values)s")
-                % {"values": ", ".join(AgentProfile.Availability.values)},
-                field="availability",
-            )
-        profile.availability = fields["availability"]
+        profile.availability = validation.choice(
+            fields["availability"], AgentProfile.Availability, "availability"
+        )
     if "ui_language" in fields:
         if fields["ui_language"] and fields["ui_language"] not in dict(settings.LANGUAGES):
             raise ValidationFailed(_("ui_language: not a supported language"), field="ui_language")
         profile.ui_language = fields["ui_language"]
     if "role" in fields:
-        if fields["role"] not in AgentProfile.Role.values:
-            raise ValidationFailed(
-                _("role: must be one of %(values)s")
-                % {"values": ", ".join(AgentProfile.Role.values)},
-                field="role",
-            )
-        profile.role = fields["role"]
+        profile.role = validation.choice(fields["role"], AgentProfile.Role, "role")
     for field in ("languages", "skills"):
         if field in fields:
             setattr(profile, field, [str(v).strip() for v in fields[field] if str(v).strip()])
@@ -380,7 +300,7 @@ def create_api_token(actor: Actor, name: str) -> tuple[ApiToken, str]:
     secret = TOKEN_PREFIX + secrets.token_urlsafe(32)
     token = ApiToken.objects.create(
         user=actor.user,
-        name=_required(name, "name", 100),
+        name=validation.text(name, "name", max_length=100, required=True),
         prefix=secret[: len(TOKEN_PREFIX) + 6],
         token_hash=_hash_token(secret),
         created_at=clock.now(),

@@ -17,7 +17,7 @@ from django.utils.translation import gettext as _
 
 from escalade.accounts import services as account_services
 from escalade.accounts.models import AgentProfile, Customer, Team
-from escalade.core import clock
+from escalade.core import clock, validation
 from escalade.core.actors import Actor
 from escalade.core.errors import Conflict, NotFound, PermissionDenied, ValidationFailed
 from escalade.core.html import html_to_text, sanitize_html, text_to_html
@@ -52,18 +52,6 @@ class NewAttachment:
 # --- helpers -----------------------------------------------------------------------------
 
 
-def _clean_text(value: str, field: str, *, max_length: int, required: bool = False) -> str:
-    value = (value or "").replace("\x00", "").strip()
-    if required and not value:
-        raise ValidationFailed(_("%(field)s must not be empty") % {"field": field}, field=field)
-    if len(value) > max_length:
-        raise ValidationFailed(
-            _("%(field)s is longer than %(max)d characters") % {"field": field, "max": max_length},
-            field=field,
-        )
-    return value
-
-
 def _clean_tags(tags: Iterable[str]) -> list[str]:
     cleaned: list[str] = []
     for tag in tags:
@@ -81,17 +69,6 @@ def _clean_tags(tags: Iterable[str]) -> list[str]:
     return cleaned
 
 
-def _choice(value: str, choices: type, field: str) -> str:
-    if value not in choices.values:
-        allowed = ", ".join(choices.values)
-        raise ValidationFailed(
-            _("%(field)s: %(value)r is not one of %(allowed)s")
-            % {"field": field, "value": value, "allowed": allowed},
-            field=field,
-        )
-    return value
-
-
 def _body(text: str | None, html: str | None) -> tuple[str, str]:
     if html:
         if len(html) > MAX_BODY * 4:
@@ -100,7 +77,7 @@ def _body(text: str | None, html: str | None) -> tuple[str, str]:
         text = text or html_to_text(clean_html)
     else:
         clean_html = text_to_html(text or "")
-    text = _clean_text(text or "", "body", max_length=MAX_BODY)
+    text = validation.text(text or "", "body", max_length=MAX_BODY)
     return text, clean_html
 
 
@@ -158,7 +135,7 @@ def _save(ticket: Ticket, fields: Sequence[str]) -> None:
 def _store_attachments(message: Message, attachments: Sequence[NewAttachment]) -> None:
     allowed = set(settings.ATTACHMENT_ALLOWED_TYPES)
     for item in attachments:
-        filename = _clean_text(
+        filename = validation.text(
             item.filename.replace("/", "_").replace("\\", "_"),
             "filename",
             max_length=255,
@@ -280,12 +257,12 @@ def create_ticket(
     else:
         raise PermissionDenied()
 
-    subject = _clean_text(subject, "subject", max_length=MAX_SUBJECT, required=True)
+    subject = validation.text(subject, "subject", max_length=MAX_SUBJECT, required=True)
     text, clean_html = _body(body_text, body_html)
-    _choice(channel, Channel, "channel")
-    _choice(priority, Priority, "priority")
+    validation.choice(channel, Channel, "channel")
+    validation.choice(priority, Priority, "priority")
     language = (
-        _clean_text(language, "language", max_length=10)
+        validation.text(language, "language", max_length=10)
         or detect_language(f"{subject}\n{text}", default=requester.language or None)
         or ""
     )
@@ -295,7 +272,7 @@ def create_ticket(
         channel=channel,
         priority=priority,
         priority_rank=PRIORITY_RANK[priority],
-        category=_clean_text(category, "category", max_length=64),
+        category=validation.text(category, "category", max_length=64),
         tags=_clean_tags(tags),
         language=language,
         customer=requester,
@@ -373,7 +350,7 @@ def add_message(
     from_customer = actor.is_customer or as_customer
     ticket = lock_ticket(actor, ticket_id)
     _check_version(ticket, expected_version)
-    _choice(kind, Message.Kind, "kind")
+    validation.choice(kind, Message.Kind, "kind")
     if actor.is_customer and (kind != Message.Kind.PUBLIC or set_status):
         raise PermissionDenied(_("customers can only add public replies"))
     if kind == Message.Kind.SYSTEM and not actor.is_system:
@@ -381,7 +358,7 @@ def add_message(
     text, clean_html = _body(body_text, body_html)
     if not text and not attachments:
         raise ValidationFailed(_("body must not be empty"), field="body")
-    channel = _choice(channel or ticket.channel, Channel, "channel")
+    channel = validation.choice(channel or ticket.channel, Channel, "channel")
 
     if ticket.status == Status.CLOSED:
         if from_customer:
@@ -441,7 +418,7 @@ def add_message(
     else:
         new_status = ticket.status
     if set_status:
-        _choice(set_status, Status, "status")
+        validation.choice(set_status, Status, "status")
         if set_status == Status.CLOSED:
             raise ValidationFailed(_("status: solve the ticket before closing it"), field="status")
         if not states.can_transition(new_status, set_status):
@@ -517,25 +494,25 @@ def update_ticket(
     if "subject" in changes:
         setfield(
             "subject",
-            _clean_text(changes["subject"], "subject", max_length=MAX_SUBJECT, required=True),
+            validation.text(changes["subject"], "subject", max_length=MAX_SUBJECT, required=True),
             ticket.subject,
             changes["subject"],
         )
     if "priority" in changes:
         setfield(
             "priority",
-            _choice(changes["priority"], Priority, "priority"),
+            validation.choice(changes["priority"], Priority, "priority"),
             ticket.priority,
             changes["priority"],
         )
     if "category" in changes:
-        value = _clean_text(changes["category"] or "", "category", max_length=64)
+        value = validation.text(changes["category"] or "", "category", max_length=64)
         setfield("category", value, ticket.category, value)
     if "tags" in changes:
         value = _clean_tags(changes["tags"] or [])
         setfield("tags", value, ticket.tags, value)
     if "language" in changes:
-        value = _clean_text(changes["language"] or "", "language", max_length=10)
+        value = validation.text(changes["language"] or "", "language", max_length=10)
         setfield("language", value, ticket.language, value)
     if "level" in changes:
         level = changes["level"]
@@ -565,7 +542,7 @@ def update_ticket(
         ):
             changes["status"] = states.status_after_agent_work(ticket.status)
     if "status" in changes:
-        target = _choice(changes["status"], Status, "status")
+        target = validation.choice(changes["status"], Status, "status")
         if not states.can_transition(ticket.status, target):
             raise ValidationFailed(
                 _("status: cannot go from %(from)s to %(to)s")
