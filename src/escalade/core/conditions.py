@@ -15,6 +15,21 @@ from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any, Generic, TypeVar
 
+# Reasons and errors are read by people: they go through a translation function that the
+# Django app installs (use_translation); this module stays free of framework imports. `_` marks
+# the messages for extraction (xgettext knows it) and translates them at run time.
+_translate: Callable[[str], str] = str
+
+
+def use_translation(translate: Callable[[str], str]) -> None:
+    global _translate
+    _translate = translate
+
+
+def _(message: str) -> str:
+    return _translate(message)
+
+
 PRIORITIES = ("low", "normal", "high", "urgent")
 ORG_TIERS = ("standard", "premium", "vip")
 CHANNELS = ("email", "chat", "phone", "social", "portal", "api")
@@ -33,7 +48,7 @@ _VOCABULARIES = {"priority": PRIORITIES, "org_tier": ORG_TIERS, "channel": CHANN
 
 # Whole-value patterns: use with fullmatch.
 SLUG = re.compile(r"[a-z0-9][a-z0-9_-]*")
-SLUG_HINT = "lower-case letters, digits, '-' and '_', e.g. billing-l1"
+SLUG_HINT = _("lower-case letters, digits, '-' and '_', e.g. billing-l1")
 EMAIL = re.compile(r"[^@\s]+@[^@\s]+\.[^@\s]+")
 _LANGUAGE = re.compile(r"[a-z]{2,3}(-[a-z0-9]+)*")
 _DOMAIN = re.compile(r"@[^@\s]+\.[^@\s]+")
@@ -110,22 +125,31 @@ def _check(key: str, values: Sequence[str], facts: Mapping[str, Any]) -> tuple[b
         if key == "tags_any":
             present = next((w for w in wanted if w in tags), None)
             if present is not None:
-                return True, f"tag {present} present (any of {accepted})"
-            return False, f"none of the tags {accepted} present"
+                return True, _("tag %(tag)s present (any of %(accepted)s)") % {
+                    "tag": present,
+                    "accepted": accepted,
+                }
+            return False, _("none of the tags %(accepted)s present") % {"accepted": accepted}
         missing = [w for w in wanted if w not in tags]
         if missing:
-            return False, f"tag {_listing(missing)} missing (all of {accepted} required)"
-        return True, f"all tags {accepted} present"
+            return False, _("tag %(tags)s missing (all of %(accepted)s required)") % {
+                "tags": _listing(missing),
+                "accepted": accepted,
+            }
+        return True, _("all tags %(accepted)s present") % {"accepted": accepted}
     if key == "keywords":
         text = fold_text(str(facts.get("text") or ""))
         found = next((k for k in values if keyword_in(k, text)), None)
         if found is not None:
-            return True, f"keyword '{found}' found in text"
-        return False, f"none of the keywords {accepted} found in text"
+            return True, _("keyword '%(keyword)s' found in text") % {"keyword": found}
+        return False, _("none of the keywords %(accepted)s found in text") % {"accepted": accepted}
     label = key.replace("_", " ")
     actual = facts.get(key)
     if not actual:
-        return False, f"{label} is not set (wanted one of {accepted})"
+        return False, _("%(label)s is not set (wanted one of %(accepted)s)") % {
+            "label": label,
+            "accepted": accepted,
+        }
     actual = str(actual).lower()
     wanted = [v.lower() for v in values]
     if key == "language":
@@ -135,8 +159,16 @@ def _check(key: str, values: Sequence[str], facts: Mapping[str, Any]) -> tuple[b
     else:
         passed = actual in wanted
     if passed:
-        return True, f"{label} is {actual} (one of {accepted})"
-    return False, f"{label} is {actual}, not one of {accepted}"
+        return True, _("%(label)s is %(actual)s (one of %(accepted)s)") % {
+            "label": label,
+            "actual": actual,
+            "accepted": accepted,
+        }
+    return False, _("%(label)s is %(actual)s, not one of %(accepted)s") % {
+        "label": label,
+        "actual": actual,
+        "accepted": accepted,
+    }
 
 
 def match(conditions: Mapping[str, Sequence[str]], facts: Mapping[str, Any]) -> MatchResult:
@@ -145,7 +177,7 @@ def match(conditions: Mapping[str, Sequence[str]], facts: Mapping[str, Any]) -> 
     Matched: one reason per condition. Not matched: the reasons of the failed conditions only.
     """
     if not conditions:
-        return MatchResult(True, ["no conditions (matches every ticket)"])
+        return MatchResult(True, [_("no conditions (matches every ticket)")])
     checks = [_check(key, values, facts) for key, values in conditions.items()]
     failed = [reason for passed, reason in checks if not passed]
     if failed:
@@ -175,7 +207,7 @@ def first_match(
 def did_you_mean(word: str, choices: Iterable[str]) -> str:
     """' (did you mean 'x'?)' when a close choice exists, else ''."""
     close = difflib.get_close_matches(word, list(choices), n=1, cutoff=0.6)
-    return f" (did you mean '{close[0]}'?)" if close else ""
+    return _(" (did you mean '%(word)s'?)") % {"word": close[0]} if close else ""
 
 
 @dataclass(frozen=True)
@@ -194,45 +226,65 @@ def is_single_line(text: str) -> bool:
 
 def _value_error(key: str, value: str) -> str | None:
     if not is_single_line(value):
-        return f"{value!r} must be one line of text without control characters"
+        return _("%(value)r must be one line of text without control characters") % {"value": value}
     if key in _VOCABULARIES:
         allowed = _VOCABULARIES[key]
         if value not in allowed:
-            hint = did_you_mean(value, allowed) or f" (use one of {_listing(allowed)})"
-            return f"unknown value '{value}'{hint}"
+            hint = did_you_mean(value, allowed) or _(" (use one of %(allowed)s)") % {
+                "allowed": _listing(allowed)
+            }
+            return _("unknown value '%(value)s'%(hint)s") % {"value": value, "hint": hint}
     elif key in ("team", "category", "tags_any", "tags_all"):
         if not SLUG.fullmatch(value):
-            return f"'{value}' is not a valid name ({SLUG_HINT})"
+            return _("'%(value)s' is not a valid name (%(hint)s)") % {
+                "value": value,
+                "hint": _(SLUG_HINT),
+            }
     elif key == "language":
         if not _LANGUAGE.fullmatch(value):
-            return f"'{value}' is not a language code (e.g. nb, tr, zh-hans)"
+            return _("'%(value)s' is not a language code (e.g. nb, tr, zh-hans)") % {"value": value}
     elif key == "customer":
         if not (EMAIL.fullmatch(value) or _DOMAIN.fullmatch(value)):
-            return f"'{value}' is not an e-mail address or @domain"
+            return _("'%(value)s' is not an e-mail address or @domain") % {"value": value}
     elif key == "keywords" and not value.strip():
-        return "a keyword must not be blank"
+        return _("a keyword must not be blank")
     return None
 
 
 def condition_errors(conditions: Any) -> list[ConditionError]:
     """Every problem in a condition set, located by key and index; [] when valid."""
     if not isinstance(conditions, Mapping):
-        return [ConditionError(None, None, "must be a mapping of condition name to list of values")]
+        return [
+            ConditionError(None, None, _("must be a mapping of condition name to list of values"))
+        ]
     errors: list[ConditionError] = []
     for key, values in conditions.items():
         if key not in CONDITION_KEYS:
             hint = did_you_mean(str(key), CONDITION_KEYS)
-            errors.append(ConditionError(str(key), None, f"unknown condition{hint}"))
+            errors.append(
+                ConditionError(str(key), None, _("unknown condition%(hint)s") % {"hint": hint})
+            )
             continue
         if not isinstance(values, list | tuple):
-            errors.append(ConditionError(key, None, f"must be a list, e.g. {key}: [{values}]"))
+            errors.append(
+                ConditionError(
+                    key,
+                    None,
+                    _("must be a list, e.g. %(key)s: [%(values)s]")
+                    % {"key": key, "values": values},
+                )
+            )
             continue
         if not values:
-            message = "an empty list matches nothing (leave the key out to match every ticket)"
+            message = _("an empty list matches nothing (leave the key out to match every ticket)")
             errors.append(ConditionError(key, None, message))
             continue
         for index, value in enumerate(values):
-            error = f"{value!r} must be text" if not isinstance(value, str) else None
+            error = (
+                _("%(value)r must be text") % {"value": value}
+                if not isinstance(value, str)
+                else None
+            )
             error = error or _value_error(key, value)
             if error:
                 errors.append(ConditionError(key, index, error))
