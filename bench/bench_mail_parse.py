@@ -4,9 +4,9 @@ Parses every fixture ROUNDS times (refused ones too: quarantining is work as wel
 prints one JSON object to stdout. `python bench/bench_mail_parse.py 50` sets the rounds.
 """
 
+import argparse
 import contextlib
 import json
-import sys
 import time
 from pathlib import Path
 
@@ -39,4 +39,8 @@ def main(rounds: int) -> None:
 
 
 if __name__ == "__main__":
-    main(int(sys.argv[1]) if len(sys.argv) > 1 else ROUNDS)
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument(
+        "rounds", nargs="?", type=int, default=ROUNDS, help="passes over the corpus"
+    )
+    main(parser.parse_args().rounds)

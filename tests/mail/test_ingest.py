@@ -2,13 +2,23 @@
 
 from __future__ import annotations
 
+import base64
+
 import pytest
 
 from escalade.accounts.models import Customer
 from escalade.core.actors import SYSTEM
 from escalade.core.models import OutboxMessage
+from escalade.escalation.models import EscalationRecord
 from escalade.mail import services
-from escalade.mail.models import InboundMail, Mailbox, OutboundMail
+from escalade.mail.models import (
+    InboundMail,
+    Mailbox,
+    OutboundMail,
+    QuarantineEvent,
+    RawMessage,
+)
+from escalade.mail.parsing import parse_message
 from escalade.mail.services import Outcome
 from escalade.tickets import services as ticket_services
 from escalade.tickets.models import Message, Ticket, TicketEvent
@@ -748,3 +758,367 @@ def test_a_conflict_with_a_concurrent_delivery_is_retried_once(clock, kunde, mon
     result = ingest("thread_1_customer")
     assert (result.outcome, len(calls)) == (Outcome.CREATED, 2)
     assert Ticket.objects.count() == 1
+
+
+# --- every charset, end to end ----------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("fixture", "name", "address", "subject", "text"),
+    [
+        (
+            "charset_utf8",
+            "Jørn Ødegård",
+            "jorn@kunde.example",
+            "Order not delivered — blåbær, ødelagt",
+            "Hello,\nmy order has not arrived — could you check? Ærlig talt, ødelagt.",
+        ),
+        (
+            "charset_iso8859_2",
+            "Paweł Żółkiewski",
+            "jan@kunde.example",
+            "Błędna faktura, źle naliczona",
+            "Dzień dobry,\nmoja faktura jest błędna. Chcę rozmawiać z kierownikiem.",
+        ),
+        (
+            "charset_iso8859_9",
+            "Ayşe Yılmaz",
+            "ayse@kunde.example",
+            "Siparişim gelmedi, ödeme yapıldı",
+            "Merhaba,\nsiparişim hâlâ gelmedi. Yöneticiyle görüşmek istiyorum.",
+        ),
+        (
+            "charset_windows1250",
+            "Łukasz Wiśniewski",
+            "jan@kunde.example",
+            "Podziękowanie – „szybka” odpowiedź",
+            "Zażółć gęślą jaźń – „dziękuję” za szybką odpowiedź.",
+        ),
+        (
+            "charset_windows1252",
+            "Niccolò Rossi",
+            "mario@kunde.example",
+            "Prezzo sbagliato: 49 € non “49,90 €”",
+            "Buongiorno,\nil prezzo è di 49 € e non “49,90 €” come indicato.",
+        ),
+        (
+            "charset_gb2312",
+            "张伟",
+            "zhang@kunde.example",
+            "订单还没有到",
+            "您好，我的订单还没有到。我要找你们经理。",
+        ),
+        (
+            "charset_gbk",
+            "王喆",
+            "wang@kunde.example",
+            "王喆的订单",
+            "您好，我是王喆，我的订单还没有到。",
+        ),
+        (
+            "charset_gb2312_holding_gbk",
+            "王喆",
+            "wang@kunde.example",
+            "王喆的订单",
+            "您好，我是王喆，我的订单还没有到。",
+        ),
+        (
+            "charset_gb18030",
+            "李娜",
+            "li@kunde.example",
+            "名字里的𠮷字",
+            "您好，我的名字里有生僻字𠮷，系统显示不出来。",
+        ),
+        (
+            "charset_big5",
+            "陳美",
+            "chen@kunde.example",
+            "訂單還沒有到",
+            "您好，我的訂單還沒有到。我要找你們經理。",
+        ),
+        (
+            "charset_iso2022jp",
+            "山田太郎",
+            "yamada@kunde.example",
+            "注文について",
+            "お問い合わせありがとうございます。注文がまだ届いていません。",
+        ),
+        (
+            "charset_koi8r",
+            "Иван Петров",
+            "ivan@kunde.example",
+            "Заказ",
+            "Здравствуйте, мой заказ ещё не пришёл.",
+        ),
+    ],
+)
+def test_every_charset_becomes_a_ticket_with_its_text(
+    clock, kunde, support, fixture, name, address, subject, text
+):
+    result = ingest(fixture)
+    ticket = only_ticket()
+    assert result == services.IngestResult(
+        Outcome.CREATED, ticket=ticket.pk, message=ticket.messages.get().pk, acknowledged=True
+    )
+    assert ticket.subject == subject
+    assert (ticket.customer.name, ticket.customer.email) == (name, address)
+    assert messages(ticket) == [("public", text, address, False)]
+    assert ticket.messages.get().metadata["email"]["subject"] == subject
+
+
+# --- hostile and huge mail, end to end ----------------------------------------------------------
+
+
+def test_a_header_injection_attempt_stays_one_line_and_one_customer(clock, kunde, support):
+    result = ingest("header_injection")
+    ticket = only_ticket()
+    assert result.outcome == Outcome.CREATED
+    assert ticket.subject == "Invoice Bcc: all@escalade.example <script>"
+    assert (ticket.customer.name, ticket.customer.email) == (
+        "Mallory Bcc: victim@kunde.example",
+        "mallory@kunde.example",
+    )
+    assert list(Customer.objects.values_list("email", flat=True)) == ["mallory@kunde.example"]
+    (message,) = ticket.messages.all()
+    assert message.body_text == "See attachments."
+    # No directories, no line breaks, no hidden files; stored as downloads.
+    assert sorted((a.filename, a.content_type) for a in message.attachments.all()) == [
+        ("evil.exe", "application/octet-stream"),
+        ("htaccess", "application/octet-stream"),
+        ("html", "application/octet-stream"),
+    ]
+    assert message.metadata["email"]["to"] == [SUPPORT]
+    assert "cc" not in message.metadata["email"]
+    assert acknowledgements(ticket) == ["mallory@kunde.example"]
+
+
+def mail_with_attachment(size: int) -> bytes:
+    """A mail with one attachment of ``size`` zero bytes (generated: 30 MB stay out of git)."""
+    return (
+        b"From: Kari Nordmann <kari@kunde.example>\nTo: support@escalade.example\n"
+        b"Subject: The full database dump\nMessage-ID: <dump@kunde.example>\n"
+        b"MIME-Version: 1.0\nContent-Type: multipart/mixed; boundary=b\n\n"
+        b"--b\nContent-Type: text/plain\n\nHere is the dump you asked for.\n"
+        b"--b\nContent-Type: application/octet-stream\n"
+        b"Content-Disposition: attachment; filename=dump.bin\n"
+        b"Content-Transfer-Encoding: base64\n\n" + base64.encodebytes(b"\0" * size) + b"--b--\n"
+    )
+
+
+def test_a_30_mb_attachment_is_quarantined_raw_and_can_be_released(clock, make, settings, kunde):
+    raw = mail_with_attachment(30 * 1024 * 1024)
+    result = ingest(raw, source="smtp")
+    row = InboundMail.objects.get()
+    assert result == services.IngestResult(
+        Outcome.QUARANTINED,
+        quarantine=row.pk,
+        reason=f"message is {len(raw)} bytes, limit 26214400",
+    )
+    assert bytes(row.raw) == raw
+    assert (row.sender, row.subject, row.message_id, row.size) == (
+        "kari@kunde.example",
+        "The full database dump",
+        "<dump@kunde.example>",
+        len(raw),
+    )
+    assert not Ticket.objects.exists()
+
+    # With a larger message limit the attachment limit still holds it.
+    settings.MAIL_MAX_MESSAGE_BYTES = 64 * 1024 * 1024
+    admin = make.actor(make.agent("root", role="admin"))
+    again = services.reprocess(admin, row.pk)
+    assert again.reason == "attachment 'dump.bin' is 31457280 bytes, limit 10485760"
+
+    # The admin lets it through: the ticket is made, the attachment (over the ticket
+    # service's own limit) is listed as refused on the message rather than stored.
+    done = services.reprocess(admin, row.pk, ignore_limits=True)
+    ticket = only_ticket()
+    (message,) = ticket.messages.all()
+    refused = [
+        {"filename": "dump.bin", "content_type": "application/octet-stream", "size": 31457280}
+    ]
+    assert (done.outcome, done.ticket, done.refused_attachments) == (
+        Outcome.CREATED,
+        ticket.pk,
+        refused,
+    )
+    assert message.body_text == "Here is the dump you asked for."
+    assert message.attachments.count() == 0
+    assert message.metadata["refused_attachments"] == refused
+
+
+# --- the ticket's language ------------------------------------------------------------------------
+
+
+SHORT_ENGLISH = b"""\
+From: Anna Berg <anna@kunde.example>
+To: support@escalade.example
+Subject: Order 5521
+Message-ID: <short@kunde.example>
+
+My order 5521 has not been delivered.
+"""
+
+
+def test_a_short_english_mail_is_not_taken_for_danish(clock, kunde, support):
+    # langdetect reads this sentence as Danish (5 of 7 trials): too unsure for one line.
+    ingest(SHORT_ENGLISH)
+    assert only_ticket().language == "en"
+
+
+def test_a_short_mail_falls_back_to_the_customers_language(clock, make, kunde, support):
+    make.customer("anna@kunde.example", organisation=kunde, language="pl")
+    ingest(SHORT_ENGLISH)
+    assert only_ticket().language == "pl"
+
+
+def test_a_short_mail_falls_back_to_the_organisations_country(clock, make, support):
+    make.organisation("Firma", domains=["kunde.example"], country="TR")
+    ingest(SHORT_ENGLISH)
+    assert only_ticket().language == "tr"
+
+
+def test_a_short_mail_falls_back_to_the_mailboxs_language(clock, kunde, support):
+    support.language = "nb"
+    support.save()
+    ingest(SHORT_ENGLISH)
+    assert only_ticket().language == "nb"
+
+
+def test_a_language_we_do_not_speak_falls_back_too(clock, kunde, support):
+    support.language = "it"
+    support.save()
+    raw = SHORT_ENGLISH.replace(
+        b"My order 5521 has not been delivered.",
+        b"Guten Tag, meine Bestellung ist nach zwei Wochen immer noch nicht angekommen und "
+        b"niemand antwortet auf meine Fragen.",
+    )
+    ingest(raw)
+    assert only_ticket().language == "it"
+
+
+def test_a_clear_text_wins_over_the_fallbacks(clock, make, kunde, support):
+    support.language = "pl"
+    support.save()
+    make.customer("ola@kunde.example", organisation=kunde, language="en")
+    ingest("lang_nb")
+    assert only_ticket().language == "nb"
+
+
+# --- the quarantine's audit trail ---------------------------------------------------------------
+
+
+def trail(row_id: int) -> list[tuple[str, str, str]]:
+    return list(
+        QuarantineEvent.objects.filter(mail_id=row_id)
+        .order_by("id")
+        .values_list("kind", "actor_label", "note")
+    )
+
+
+def test_every_quarantine_action_is_on_the_mails_audit_trail(clock, make, settings, kunde):
+    settings.MAIL_MAX_MESSAGE_BYTES = 200
+    held = ingest("multipart_mixed_attachments", source="smtp")
+    junk = ingest("not_a_mail")
+    root = make.agent("root", role="admin")
+    admin = make.actor(root)
+    reason = held.reason
+
+    clock.advance(minutes=5)
+    services.download_raw(admin, held.quarantine)
+    services.reprocess(admin, held.quarantine)
+    done = services.reprocess(admin, held.quarantine, ignore_limits=True)
+    services.discard(admin, junk.quarantine, note="spam")
+
+    assert trail(held.quarantine) == [
+        ("quarantined", "channel:email", reason),
+        ("downloaded", "root", ""),
+        ("still_quarantined", "root", reason),
+        ("reprocessed", "root", ""),
+    ]
+    assert trail(junk.quarantine) == [
+        ("quarantined", "channel:email", "not an email message: no headers"),
+        ("discarded", "root", "spam"),
+    ]
+    reprocessed = QuarantineEvent.objects.get(mail_id=held.quarantine, kind="reprocessed")
+    assert (reprocessed.actor_user, reprocessed.created_at) == (root.user, clock.now())
+    assert reprocessed.details == {
+        "ignore_limits": True,
+        **services.IngestResult(**{**done.as_dict(), "quarantine": None}).as_dict(),
+    }
+    # The ticket says where its first message came from, and who let it in.
+    event = TicketEvent.objects.get(ticket_id=done.ticket, kind="email_released")
+    assert (event.actor_user, event.after) == (
+        root.user,
+        {"quarantine": held.quarantine, "outcome": "created", "message": done.message},
+    )
+
+
+def test_nobody_but_an_admin_downloads_the_raw_mail(clock, make):
+    held = ingest("no_from")
+    from escalade.core.errors import NotFound, PermissionDenied
+
+    with pytest.raises(PermissionDenied):
+        services.download_raw(make.actor(make.agent("ingrid", role="supervisor")), held.quarantine)
+    with pytest.raises(NotFound):
+        services.download_raw(SYSTEM, held.quarantine + 1000)
+    assert [kind for kind, _actor, _note in trail(held.quarantine)] == ["quarantined"]
+
+
+# --- escalation hook ------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("code", ["en", "nb", "tr", "it", "pl", "zh"])
+def test_a_mail_asking_for_a_manager_escalates_to_the_supervisor(clock, make, kunde, support, code):
+    boss = make.agent("sara", role="supervisor", teams=[support.team])
+    ingest(f"lang_{code}")
+    ticket = only_ticket()
+    (record,) = EscalationRecord.objects.filter(ticket=ticket)
+    assert (record.trigger, record.kind, record.to_agent) == (
+        "customer_request",
+        "hierarchical",
+        boss.user,
+    )
+    assert record.reason.startswith("the customer asked for a manager (email): ")
+
+
+def test_a_reply_asking_for_a_manager_escalates_an_existing_ticket(clock, make, kunde, support):
+    boss = make.agent("sara", role="supervisor", teams=[support.team])
+    ingest("thread_1_customer")
+    ticket = only_ticket()
+    assert not EscalationRecord.objects.exists()  # an ordinary mail escalates nothing
+    clock.advance(hours=1)
+    raw = (
+        b"From: Anna Berg <anna@kunde.example>\nTo: support@escalade.example\n"
+        b"Subject: Re: Order 5521 not delivered\nMessage-ID: <angry@kunde.example>\n"
+        b"In-Reply-To: <thread-1@kunde.example>\n\n"
+        b"Still nothing after a week. I want to speak to your manager.\n"
+    )
+    assert ingest(raw).ticket == ticket.pk
+    (record,) = EscalationRecord.objects.filter(ticket=ticket)
+    assert (record.trigger, record.to_agent) == ("customer_request", boss.user)
+
+
+# --- the original is kept ----------------------------------------------------------------------------
+
+
+def test_the_original_mail_is_kept_with_the_history_the_ticket_does_not_show(clock, kunde):
+    raw = fixture_bytes("lang_en")
+    result = ingest(raw)
+    message = Message.objects.get(pk=result.message)
+    assert message.metadata["email"]["trimmed"] is True
+    assert "I want to speak to a manager." in message.body_text
+    original = RawMessage.objects.get(message=message)
+    assert (bytes(original.raw), original.size, original.received_at) == (
+        raw,
+        len(raw),
+        clock.now(),
+    )
+    # The quoted history the ticket does not show is in the original.
+    quoted = parse_message(raw).text[len(message.body_text) :]
+    assert quoted.strip()
+    assert quoted.strip().splitlines()[-1].encode() in raw
+    # A redelivery writes nothing; a quarantined mail keeps its raw copy there instead.
+    assert ingest(raw).outcome == Outcome.DUPLICATE
+    ingest("no_from")
+    assert RawMessage.objects.count() == 1

@@ -232,3 +232,83 @@ def test_a_failing_smtp_server_is_retried_then_shown_on_the_ticket(clock, settin
         "The mail to anna@kunde.example could not be sent after 8 attempts; it was not "
         "delivered. Last error: ConnectionRefusedError"
     )
+
+
+CC_MAIL = b"""\
+From: Anna Berg <anna@kunde.example>
+To: Support <support@escalade.example>, Per Hansen <per@kunde.example>
+Cc: boss@kunde.example, "Help" <help@escalade.example>, no-reply@kunde.example,
+ ANNA@kunde.example
+Subject: Order 5521 not delivered
+Message-ID: <cc-1@kunde.example>
+Content-Type: text/plain; charset=utf-8
+
+My order 5521 has not been delivered. Per and my boss are in copy.
+"""
+
+
+def test_a_reply_goes_to_the_others_on_the_customers_mail_but_never_to_us(
+    clock, settings, smtp_sink, agent
+):
+    settings.MAIL_OWN_ADDRESSES = ["help@escalade.example"]
+    settings.MAIL_ACKNOWLEDGE = False
+    created = services.ingest(CC_MAIL, source="test")
+    ticket_services.add_message(agent, created.ticket, body_text="We are on it.")
+    (sent,) = OutboundMail.objects.all()
+    assert (sent.to, sent.cc) == ("anna@kunde.example", ["per@kunde.example", "boss@kunde.example"])
+
+    assert deliver(clock) == (1, 0)
+    (mail,) = smtp_sink.received
+    # The envelope: the customer and the people in copy — not our addresses, not robots.
+    assert mail.rcpt_tos == ["anna@kunde.example", "per@kunde.example", "boss@kunde.example"]
+    assert mail.message["To"] == "anna@kunde.example"
+    assert mail.message["Cc"] == "per@kunde.example, boss@kunde.example"
+    assert mail.message["In-Reply-To"] == "<cc-1@kunde.example>"
+
+
+def test_a_colleague_answering_in_the_thread_gets_the_next_reply_in_copy(
+    clock, settings, smtp_sink, agent
+):
+    settings.MAIL_ACKNOWLEDGE = False
+    created = services.ingest(CC_MAIL, source="test")
+    clock.advance(hours=1)
+    colleague = (
+        b"From: Boss <boss@kunde.example>\nTo: support@escalade.example\n"
+        b"Cc: anna@kunde.example\nSubject: Re: Order 5521 not delivered\n"
+        b"Message-ID: <cc-2@kunde.example>\nIn-Reply-To: <cc-1@kunde.example>\n\n"
+        b"This is urgent for us.\n"
+    )
+    assert services.ingest(colleague, source="test").ticket == created.ticket
+    ticket_services.add_message(agent, created.ticket, body_text="Understood.")
+    deliver(clock)
+    (mail,) = smtp_sink.received
+    assert mail.rcpt_tos == ["anna@kunde.example", "boss@kunde.example"]
+    assert mail.message["In-Reply-To"] == "<cc-2@kunde.example>"
+
+
+def test_a_mail_without_others_is_answered_to_the_customer_only(clock, smtp_sink, agent):
+    created = open_ticket(clock)
+    ticket_services.add_message(agent, created.ticket, body_text="Hello.")
+    (sent,) = OutboundMail.objects.filter(kind="reply")
+    assert sent.cc == []
+    deliver(clock)
+    reply = next(r for r in smtp_sink.received if r.message["Subject"].startswith("Re:"))
+    assert reply.rcpt_tos == ["anna@kunde.example"]
+    assert reply.message["Cc"] is None
+
+
+def test_a_header_injection_attempt_reaches_nobody_else(clock, smtp_sink, agent):
+    created = services.ingest(fixture_bytes("header_injection"), source="test")
+    ticket_services.add_message(agent, created.ticket, body_text="Which invoice?")
+    assert deliver(clock) == (2, 0)
+    assert [r.rcpt_tos for r in smtp_sink.received] == [["mallory@kunde.example"]] * 2
+    for received in smtp_sink.received:
+        message = received.message
+        assert message["Bcc"] is None
+        assert message["Cc"] is None
+        assert "\n" not in str(message["Subject"]).strip()
+        assert str(message["To"]) == "mallory@kunde.example"
+    reply = next(r.message for r in smtp_sink.received if r.message["Subject"].startswith("Re:"))
+    assert reply["Subject"] == (
+        f"Re: Invoice Bcc: all@escalade.example <script> [#{created.ticket}]"
+    )

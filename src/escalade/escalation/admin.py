@@ -32,13 +32,32 @@ class WebhookAdmin(admin.ModelAdmin):
 
 @admin.register(EscalationRun)
 class EscalationRunAdmin(ReadOnly):
-    list_display = ("ticket", "path_name", "level_index", "step", "level_deadline_at", "ack_deadline_at", "active")
+    list_display = (
+        "ticket",
+        "path_name",
+        "level_index",
+        "step",
+        "level_deadline_at",
+        "ack_deadline_at",
+        "active",
+    )
     list_filter = ("path_name", "active")
 
 
 @admin.register(EscalationRecord)
 class EscalationRecordAdmin(ReadOnly):
-    list_display = ("ticket", "kind", "trigger", "direction", "from_level", "to_level", "to_team", "to_agent", "created_at", "acknowledged_at")
+    list_display = (
+        "ticket",
+        "kind",
+        "trigger",
+        "direction",
+        "from_level",
+        "to_level",
+        "to_team",
+        "to_agent",
+        "created_at",
+        "acknowledged_at",
+    )
     list_filter = ("kind", "trigger", "direction")
     search_fields = ("reason", "rule")
 

@@ -15,14 +15,21 @@ router = Router(tags=["configuration"])
 @router.get("/policy", response={200: str}, summary="The escalation document as YAML (admins)")
 def export_policy(request: HttpRequest):
     actor_for(request.auth).require_admin()
-    return HttpResponse(dump_document(selectors.stored_document()), content_type="application/yaml; charset=utf-8")
+    return HttpResponse(
+        dump_document(selectors.stored_document()), content_type="application/yaml; charset=utf-8"
+    )
 
 
 @router.put(
     "/policy",
     response=dict,
     summary="Validate and apply an escalation document (admins)",
-    openapi_extra={"requestBody": {"required": True, "content": {"application/yaml": {"schema": {"type": "string"}}}}},
+    openapi_extra={
+        "requestBody": {
+            "required": True,
+            "content": {"application/yaml": {"schema": {"type": "string"}}},
+        }
+    },
 )
 def apply_policy(request: HttpRequest):
     actor = actor_for(request.auth)
@@ -35,5 +42,11 @@ def apply_policy(request: HttpRequest):
         doc = load_document(text, "request body")
         return {"applied": services.apply_document(actor, doc, "request body")}
     except DocumentError as exc:
-        problems = [{"line": p.line, "column": p.column, "path": p.path, "message": p.message} for p in exc.problems]
-        raise ValidationFailed("; ".join(f"line {p['line']}: {p['path']}: {p['message']}" for p in problems), field="document") from None
+        problems = [
+            {"line": p.line, "column": p.column, "path": p.path, "message": p.message}
+            for p in exc.problems
+        ]
+        raise ValidationFailed(
+            "; ".join(f"line {p['line']}: {p['path']}: {p['message']}" for p in problems),
+            field="document",
+        ) from None

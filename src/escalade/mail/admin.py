@@ -3,10 +3,15 @@
 from __future__ import annotations
 
 from django.contrib import admin, messages
-from django.http import HttpRequest, HttpResponse
-from django.shortcuts import get_object_or_404
+from django.http import (
+    HttpRequest,
+    HttpResponse,
+    HttpResponseBadRequest,
+    HttpResponseNotAllowed,
+    HttpResponseRedirect,
+)
 from django.urls import path, reverse
-from django.utils.html import format_html
+from django.utils.html import format_html, format_html_join
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
@@ -33,7 +38,10 @@ class MailboxAdmin(admin.ModelAdmin):
     search_fields = ("name", "address", "imap_host", "imap_user")
     readonly_fields = ("last_polled_at", "last_error")
     fieldsets = (
-        (None, {"fields": ("name", "address", "team", "active", "send_acknowledgement")}),
+        (
+            None,
+            {"fields": ("name", "address", "team", "active", "send_acknowledgement", "language")},
+        ),
         (
             gettext_lazy("IMAP"),
             {
@@ -59,13 +67,17 @@ class MailboxAdmin(admin.ModelAdmin):
 
 @admin.register(InboundMail)
 class InboundMailAdmin(admin.ModelAdmin):
-    """The quarantine. Rows are written by the mail services only; admins act on them."""
+    """The quarantine. Rows are written by the mail services only; admins act on them:
+    view (headers, an escaped preview, the audit trail), download the raw .eml,
+    re-process (optionally ignoring the size limits) and discard — each through a service
+    that writes the mail's audit trail."""
 
     list_display = ("received_at", "status", "sender", "subject", "reason_short", "size", "source")
     list_filter = ("status", "source", "mailbox")
     search_fields = ("sender", "subject", "message_id", "reason")
     date_hierarchy = "received_at"
     actions = ("reprocess", "reprocess_ignoring_limits", "discard")
+    change_form_template = "admin/mail/inboundmail/change_form.html"
     readonly_fields = (
         "status",
         "reason",
@@ -83,6 +95,7 @@ class InboundMailAdmin(admin.ModelAdmin):
         "result",
         "download",
         "preview",
+        "audit_trail",
     )
     exclude = ("raw",)
 
@@ -118,6 +131,23 @@ class InboundMailAdmin(admin.ModelAdmin):
             more,
         )
 
+    @admin.display(description=gettext_lazy("audit trail"))
+    def audit_trail(self, obj: InboundMail):
+        rows = format_html_join(
+            "",
+            "<tr><td>{}</td><td>{}</td><td>{}</td><td>{}</td></tr>",
+            (
+                (
+                    event.created_at.isoformat(timespec="seconds"),
+                    event.get_kind_display(),
+                    event.actor_label,
+                    event.note,
+                )
+                for event in obj.events.all()
+            ),
+        )
+        return format_html('<table class="quarantine-audit">{}</table>', rows)
+
     def get_urls(self):
         return [
             path(
@@ -125,17 +155,44 @@ class InboundMailAdmin(admin.ModelAdmin):
                 self.admin_site.admin_view(self.raw_view),
                 name="mail_inboundmail_raw",
             ),
+            path(
+                "<int:pk>/act/",
+                self.admin_site.admin_view(self.act_view),
+                name="mail_inboundmail_act",
+            ),
             *super().get_urls(),
         ]
 
     def raw_view(self, request: HttpRequest, pk: int) -> HttpResponse:
         if not self.has_view_permission(request):
             return HttpResponse(status=403)
-        row = get_object_or_404(InboundMail, pk=pk)
-        response = HttpResponse(bytes(row.raw), content_type="message/rfc822")
-        response["Content-Disposition"] = f'attachment; filename="quarantine-{row.pk}.eml"'
-        response["X-Content-Type-Options"] = "nosniff"
-        return response
+        try:
+            row = services.download_raw(actor_for(request.user), pk)
+        except ServiceError as error:
+            return HttpResponse(error.message, status=error.status_code, content_type="text/plain")
+        return raw_response(row)
+
+    def act_view(self, request: HttpRequest, pk: int) -> HttpResponse:
+        """The buttons on a quarantined mail's page: one action on this one mail (POST)."""
+        if request.method != "POST":
+            return HttpResponseNotAllowed(["POST"])
+        if not self.has_view_permission(request):
+            return HttpResponse(status=403)
+        action = request.POST.get("action", "")
+        chosen = {
+            "reprocess": services.reprocess,
+            "reprocess_ignoring_limits": _reprocess_ignoring_limits,
+            "discard": services.discard,
+        }.get(action)
+        if chosen is None:
+            return HttpResponseBadRequest(_("Unknown action."))
+        queryset = InboundMail.objects.filter(pk=pk)
+        done = self._each(request, queryset, chosen)
+        if action == "discard":
+            self._discarded(request, done)
+        else:
+            self._reprocessed(request, done)
+        return HttpResponseRedirect(reverse("admin:mail_inboundmail_change", args=[pk]))
 
     def _each(self, request, queryset, action) -> int:
         actor = actor_for(request.user)
@@ -165,6 +222,14 @@ class InboundMailAdmin(admin.ModelAdmin):
                 messages.SUCCESS,
             )
 
+    def _discarded(self, request, done: int) -> None:
+        if done:
+            self.message_user(
+                request,
+                _("Mails discarded: %(count)d.") % {"count": done},
+                messages.SUCCESS,
+            )
+
     @admin.action(description=gettext_lazy("Re-process the selected mails"))
     def reprocess(self, request, queryset):
         self._reprocessed(request, self._each(request, queryset, services.reprocess))
@@ -173,22 +238,30 @@ class InboundMailAdmin(admin.ModelAdmin):
         description=gettext_lazy("Re-process the selected mails, ignoring the size limits")
     )
     def reprocess_ignoring_limits(self, request, queryset):
-        done = self._each(
-            request,
-            queryset,
-            lambda actor, pk: services.reprocess(actor, pk, ignore_limits=True),
-        )
-        self._reprocessed(request, done)
+        self._reprocessed(request, self._each(request, queryset, _reprocess_ignoring_limits))
 
     @admin.action(description=gettext_lazy("Discard the selected mails"))
     def discard(self, request, queryset):
-        done = self._each(request, queryset, services.discard)
-        if done:
-            self.message_user(
-                request,
-                _("Mails discarded: %(count)d.") % {"count": done},
-                messages.SUCCESS,
-            )
+        self._discarded(request, self._each(request, queryset, services.discard))
+
+
+def _reprocess_ignoring_limits(actor, pk: int):
+    return services.reprocess(actor, pk, ignore_limits=True)
+
+
+def raw_response(row: InboundMail) -> HttpResponse:
+    """The quarantined mail as a download that no browser renders or sniffs."""
+    return eml_response(bytes(row.raw), f"quarantine-{row.pk}.eml")
+
+
+def eml_response(raw: bytes, filename: str) -> HttpResponse:
+    """Raw mail bytes as an attachment, never rendered nor sniffed by a browser."""
+    response = HttpResponse(raw, content_type="message/rfc822")
+    response["Content-Disposition"] = f'attachment; filename="{filename}"'
+    response["X-Content-Type-Options"] = "nosniff"
+    response["Content-Security-Policy"] = "default-src 'none'; sandbox"
+    response["Cache-Control"] = "private, no-store"
+    return response
 
 
 @admin.register(OutboundMail)

@@ -28,6 +28,11 @@ class Mailbox(models.Model):
     )
     active = models.BooleanField(_("active"), default=True)
     send_acknowledgement = models.BooleanField(_("acknowledge new tickets"), default=True)
+    # The language of tickets from this mailbox when the mail's own is unclear (a short
+    # text, a language we do not speak) and the customer's is unknown. Blank: the site's.
+    language = models.CharField(
+        _("default language"), max_length=10, blank=True, choices=settings.LANGUAGES
+    )
     imap_host = models.CharField(_("IMAP host"), max_length=255, blank=True)
     imap_port = models.PositiveIntegerField(_("IMAP port"), default=993)
     imap_tls = models.BooleanField(_("IMAP over TLS"), default=True)
@@ -136,6 +141,9 @@ class OutboundMail(models.Model):
     )
     kind = models.CharField(_("kind"), max_length=8, choices=Kind)
     to = models.CharField(_("to"), max_length=254)
+    # The other people on the customer's mail (its From, To and Cc but us and the customer):
+    # a reply goes to them too, as a mail client's "reply all" would.
+    cc = models.JSONField(_("cc"), default=list, blank=True)
     status = models.CharField(_("status"), max_length=8, choices=Status, default=Status.QUEUED)
     attempts = models.PositiveIntegerField(_("attempts"), default=0)
     last_error = models.TextField(_("last error"), blank=True)
@@ -152,3 +160,59 @@ class OutboundMail(models.Model):
 
     def __str__(self) -> str:
         return f"{self.kind} #{self.ticket_id} to {self.to} ({self.status})"
+
+
+class QuarantineEvent(models.Model):
+    """The audit trail of a quarantined mail: held, downloaded, re-processed, discarded.
+
+    Written by the mail services only, in the transaction of the action; never changed.
+    """
+
+    class Kind(models.TextChoices):
+        QUARANTINED = "quarantined", _("quarantined")
+        DOWNLOADED = "downloaded", _("downloaded")
+        REPROCESSED = "reprocessed", _("re-processed")
+        STILL_QUARANTINED = "still_quarantined", _("re-processed, still quarantined")
+        DISCARDED = "discarded", _("discarded")
+
+    mail = models.ForeignKey(
+        InboundMail, on_delete=models.CASCADE, related_name="events", verbose_name=_("mail")
+    )
+    kind = models.CharField(_("kind"), max_length=20, choices=Kind)
+    actor_user = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    actor_label = models.CharField(_("actor"), max_length=150)
+    note = models.TextField(_("note"), blank=True)
+    details = models.JSONField(_("details"), default=dict, blank=True)
+    created_at = models.DateTimeField(_("created at"))
+
+    class Meta:
+        verbose_name = _("quarantine event")
+        verbose_name_plural = _("quarantine events")
+        ordering = ["created_at", "id"]
+
+    def __str__(self) -> str:
+        return f"{self.kind} #{self.mail_id} by {self.actor_label}"
+
+
+class RawMessage(models.Model):
+    """The mail exactly as it arrived, for a message made from it.
+
+    The ticket shows the reply without quoted history and signature; this keeps all of it
+    (the agents' "show original"). Written in the ingest transaction, never changed.
+    """
+
+    message = models.OneToOneField(
+        "tickets.Message", on_delete=models.CASCADE, related_name="raw_mail", primary_key=True
+    )
+    raw = models.BinaryField(_("raw message"))
+    size = models.PositiveBigIntegerField(_("size"))
+    received_at = models.DateTimeField(_("received at"))
+
+    class Meta:
+        verbose_name = _("original mail")
+        verbose_name_plural = _("original mails")
+
+    def __str__(self) -> str:
+        return f"original of message {self.message_id} ({self.size} B)"

@@ -104,6 +104,7 @@ def _enqueue(
     headers: dict[str, str],
     attachments: list[int],
     dedupe_key: str,
+    cc: list[str] | None = None,
 ) -> OutboundMail | None:
     message_id = _new_message_id(ticket, kind, from_address)
     sent = OutboundMail.objects.create(
@@ -112,11 +113,13 @@ def _enqueue(
         ticket_message=message,
         kind=kind,
         to=to,
+        cc=cc or [],
         created_at=clock.now(),
     )
     payload = {
         "outbound": sent.pk,
         "to": [to],
+        "cc": cc or [],
         "from": formataddr((from_name, from_address)),
         "reply_to": from_address,
         "subject": subject,
@@ -134,7 +137,8 @@ def _enqueue(
 def queue_reply(ticket: Ticket, message: Message) -> OutboundMail | None:
     """Mail an agent's public reply to the customer (in the reply's transaction)."""
     to = (ticket.customer.email or "").lower()
-    if not to or to in selectors.own_addresses():
+    own = selectors.own_addresses()
+    if not to or to in own:
         return None
     if OutboundMail.objects.filter(ticket_message=message, kind=OutboundMail.Kind.REPLY).exists():
         return None
@@ -175,6 +179,7 @@ def queue_reply(ticket: Ticket, message: Message) -> OutboundMail | None:
         headers=headers,
         attachments=list(message.attachments.values_list("pk", flat=True)),
         dedupe_key=f"mail:reply:{message.pk}",
+        cc=selectors.reply_cc(ticket, to, own),
     )
 
 
@@ -248,6 +253,7 @@ def deliver_ticket_mail(item: OutboxMessage) -> None:
             body=payload["text"],
             from_email=payload.get("from") or None,
             to=payload["to"],
+            cc=payload.get("cc") or None,
             reply_to=[payload["reply_to"]] if payload.get("reply_to") else None,
             headers=payload.get("headers") or {},
         )

@@ -101,17 +101,55 @@ def thread_message_ids(ticket: Ticket) -> list[str]:
     return [item[3] for item in sorted(items) if item[3].startswith("<")]
 
 
-def last_customer_message_id(ticket: Ticket) -> str | None:
-    """The Message-ID of the customer's latest mail on the ticket: what a reply answers."""
+def _last_customer_mail(ticket: Ticket) -> QuerySet[Message]:
     return (
         Message.objects.filter(
-            ticket=ticket, channel=Channel.EMAIL, author_customer__isnull=False, author_user=None
+            ticket=ticket,
+            channel=Channel.EMAIL,
+            kind=Message.Kind.PUBLIC,
+            author_customer__isnull=False,
+            author_user=None,
         )
         .exclude(external_id=None)
         .order_by("-created_at", "-id")
-        .values_list("external_id", flat=True)
-        .first()
     )
+
+
+def last_customer_message_id(ticket: Ticket) -> str | None:
+    """The Message-ID of the customer's latest mail on the ticket: what a reply answers."""
+    return _last_customer_mail(ticket).values_list("external_id", flat=True).first()
+
+
+# Robots never get a copy of a reply.
+_NO_COPY_LOCAL_PARTS = {
+    "mailer-daemon",
+    "postmaster",
+    "noreply",
+    "no-reply",
+    "donotreply",
+    "do-not-reply",
+}
+MAX_CC = 20
+
+
+def reply_cc(ticket: Ticket, to: str, own: frozenset[str]) -> list[str]:
+    """Who else gets an agent's reply: the people on the customer's latest mail.
+
+    Like a mail client's "reply all": that mail's From, To and Cc, without ``to`` (the
+    customer), without every address of ours and without robots, in order, at most 20.
+    """
+    metadata = _last_customer_mail(ticket).values_list("metadata", flat=True).first() or {}
+    email = metadata.get("email") or {}
+    everyone = [email.get("from") or "", *(email.get("to") or []), *(email.get("cc") or [])]
+    cc: list[str] = []
+    for address in everyone:
+        address = _address(address) if "<" in address else address.strip().lower()
+        if not address or "@" not in address or address == to or address in own:
+            continue
+        if address.partition("@")[0] in _NO_COPY_LOCAL_PARTS or address in cc:
+            continue
+        cc.append(address)
+    return cc[:MAX_CC]
 
 
 def quarantined(status: str | None = InboundMail.Status.QUARANTINED) -> QuerySet[InboundMail]:

@@ -29,9 +29,15 @@ from escalade.accounts.models import Customer
 from escalade.core import clock
 from escalade.core.actors import Actor
 from escalade.core.errors import Conflict, NotFound, ServiceError
-from escalade.core.language import detect_language
+from escalade.core.language import choose_language, language_of_country
 from escalade.mail import outbound, selectors
-from escalade.mail.models import InboundMail, Mailbox, OutboundMail
+from escalade.mail.models import (
+    InboundMail,
+    Mailbox,
+    OutboundMail,
+    QuarantineEvent,
+    RawMessage,
+)
 from escalade.mail.outbound import CHANNEL_ACTOR
 from escalade.mail.parsing import (
     MailLimits,
@@ -146,7 +152,13 @@ def _process(
     for attempt in (1, 2):
         try:
             with transaction.atomic():
-                return _ingest_parsed(parsed, raw, context), parsed
+                result = _ingest_parsed(parsed, raw, context)
+                if result.message is not None and result.outcome != Outcome.DUPLICATE:
+                    # The original, quoted history and signature included ("show original").
+                    RawMessage.objects.create(
+                        message_id=result.message, raw=raw, size=len(raw), received_at=clock.now()
+                    )
+                return result, parsed
         except Conflict as error:
             if attempt == 1:
                 # A concurrent delivery created the same customer (or message) first; the
@@ -230,9 +242,7 @@ def _ingest_parsed(parsed: ParsedMail, raw: bytes, context: _Context) -> IngestR
             refused_attachments=body.refused,
         )
 
-    language = detect_language(body.reply_text, default=None) or (
-        sender.language if sender is not None else ""
-    )
+    language = _ticket_language(parsed, body, sender, mailbox)
     try:
         ticket = tickets.create_ticket(
             CHANNEL_ACTOR,
@@ -243,7 +253,7 @@ def _ingest_parsed(parsed: ParsedMail, raw: bytes, context: _Context) -> IngestR
             customer_email=None if sender is not None else parsed.from_address,
             customer_name=parsed.from_name,
             channel=Channel.EMAIL,
-            language=language or "",
+            language=language,
             team=team,
             external_id=parsed.message_id,
             is_automatic=parsed.auto_submitted is not None,
@@ -260,6 +270,36 @@ def _ingest_parsed(parsed: ParsedMail, raw: bytes, context: _Context) -> IngestR
         message=message.pk if message else None,
         acknowledged=acknowledged,
         refused_attachments=body.refused,
+    )
+
+
+def _ticket_language(
+    parsed: ParsedMail, body: _Body, sender: Customer | None, mailbox: Mailbox | None
+) -> str:
+    """The language of the customer's words, one we support.
+
+    A short or ambiguous text (langdetect reads "My order has not been delivered." as
+    Danish) or a language we do not speak falls back to the customer's language, then the
+    organisation's (by its country), then the mailbox's, then the site's.
+    """
+
+    def fallbacks():  # lazily: the organisation is looked up only when it is needed
+        if sender is not None and sender.language:
+            yield sender.language
+        if sender is not None and sender.organisation_id is not None:
+            organisation = sender.organisation
+        else:
+            organisation = account_services.organisation_for_email(parsed.from_address)
+        if organisation is not None:
+            yield language_of_country(organisation.country)
+        if mailbox is not None:
+            yield mailbox.language
+
+    return choose_language(
+        body.reply_text,
+        supported=[code for code, _name in settings.LANGUAGES],
+        fallbacks=fallbacks(),
+        default=settings.LANGUAGE_CODE,
     )
 
 
@@ -624,7 +664,7 @@ def _quarantine(
     else:
         sender, subject, message_id = _peek_headers(raw)
     logger.warning("mail quarantined (%s): %s", context.source, reason)
-    return InboundMail.objects.create(
+    row = InboundMail.objects.create(
         raw=raw,
         size=len(raw),
         sha256=digest,
@@ -636,6 +676,22 @@ def _quarantine(
         subject=_storable(subject)[:500],
         message_id=_storable(message_id)[:512],
         received_at=clock.now(),
+    )
+    _record(row, CHANNEL_ACTOR, QuarantineEvent.Kind.QUARANTINED, note=reason)
+    return row
+
+
+def _record(
+    row: InboundMail, actor: Actor, kind: str, *, note: str = "", details: dict | None = None
+) -> QuarantineEvent:
+    return QuarantineEvent.objects.create(
+        mail=row,
+        kind=kind,
+        actor_user=actor.user,
+        actor_label=actor.label[:150],
+        note=note[:2000],
+        details=details or {},
+        created_at=clock.now(),
     )
 
 
@@ -655,18 +711,24 @@ def _peek_headers(raw: bytes) -> tuple[str, str, str]:
     return sender, " ".join(subject.split()), message_id
 
 
+def _held(inbound_id: int) -> InboundMail:
+    row = InboundMail.objects.select_for_update().filter(pk=inbound_id).first()
+    if row is None:
+        raise NotFound(_("Quarantined mail %(id)s not found") % {"id": inbound_id})
+    return row
+
+
 @transaction.atomic
 def reprocess(actor: Actor, inbound_id: int, *, ignore_limits: bool = False) -> IngestResult:
     """An admin sends a quarantined (or discarded) mail through ingest again.
 
     The sender rate limit and the own-address refusal do not apply (the admin decided);
     ``ignore_limits`` lifts the size limits too. If it still cannot go on a ticket, it
-    stays quarantined with the new reason.
+    stays quarantined with the new reason. Either way the mail's audit trail says who did
+    it, and a ticket it went to says so on its own.
     """
     actor.require_admin()
-    row = InboundMail.objects.select_for_update().filter(pk=inbound_id).first()
-    if row is None:
-        raise NotFound()
+    row = _held(inbound_id)
     if row.status == InboundMail.Status.REPROCESSED:
         raise Conflict(_("This mail was re-processed already."))
     context = _Context(
@@ -678,30 +740,57 @@ def reprocess(actor: Actor, inbound_id: int, *, ignore_limits: bool = False) -> 
     result, _parsed = _process(
         bytes(row.raw), context, _UNLIMITED if ignore_limits else mail_limits()
     )
+    options = {"ignore_limits": ignore_limits}
     if result.outcome == Outcome.QUARANTINED:
+        previous = row.reason
         row.reason = result.reason
         row.status = InboundMail.Status.QUARANTINED
         row.save(update_fields=["reason", "status"])
+        _record(
+            row,
+            actor,
+            QuarantineEvent.Kind.STILL_QUARANTINED,
+            note=result.reason,
+            details={**options, "previous_reason": previous},
+        )
         return IngestResult(Outcome.QUARANTINED, quarantine=row.pk, reason=result.reason)
     row.status = InboundMail.Status.REPROCESSED
     row.resolved_at = clock.now()
     row.resolved_by = actor.user
     row.result = result.as_dict()
     row.save(update_fields=["status", "resolved_at", "resolved_by", "result"])
+    _record(row, actor, QuarantineEvent.Kind.REPROCESSED, details={**options, **row.result})
+    ticket = Ticket.objects.filter(pk=result.ticket).first() if result.ticket else None
+    if ticket is not None:
+        tickets.record_event(
+            ticket,
+            actor,
+            "email_released",
+            after={"quarantine": row.pk, "outcome": result.outcome, "message": result.message},
+            note=row.reason[:500],
+        )
     return IngestResult(**{**result.as_dict(), "quarantine": row.pk})
 
 
 @transaction.atomic
-def discard(actor: Actor, inbound_id: int) -> InboundMail:
+def discard(actor: Actor, inbound_id: int, *, note: str = "") -> InboundMail:
     """An admin decides a quarantined mail is junk. The row (and the raw copy) stays, marked."""
     actor.require_admin()
-    row = InboundMail.objects.select_for_update().filter(pk=inbound_id).first()
-    if row is None:
-        raise NotFound()
+    row = _held(inbound_id)
     if row.status != InboundMail.Status.QUARANTINED:
         raise Conflict(_("Only a quarantined mail can be discarded."))
     row.status = InboundMail.Status.DISCARDED
     row.resolved_at = clock.now()
     row.resolved_by = actor.user
     row.save(update_fields=["status", "resolved_at", "resolved_by"])
+    _record(row, actor, QuarantineEvent.Kind.DISCARDED, note=note)
+    return row
+
+
+@transaction.atomic
+def download_raw(actor: Actor, inbound_id: int) -> InboundMail:
+    """An admin takes the raw mail (personal data): allowed, and written on its trail."""
+    actor.require_admin()
+    row = _held(inbound_id)
+    _record(row, actor, QuarantineEvent.Kind.DOWNLOADED, details={"size": row.size})
     return row

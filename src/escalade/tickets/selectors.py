@@ -136,7 +136,11 @@ class TicketFacts(Mapping):
 
     def __getitem__(self, key: str):
         if key == "text" and key not in self._values:
-            first = self._ticket.messages.order_by("created_at", "id").values_list("body_text", flat=True).first()
+            first = (
+                self._ticket.messages.order_by("created_at", "id")
+                .values_list("body_text", flat=True)
+                .first()
+            )
             self._values["text"] = f"{self._ticket.subject}\n{first or ''}"
         return self._values[key]
 

@@ -5,16 +5,15 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-
     dependencies = [
-        ('accounts', '0001_initial'),
-        ('tickets', '0002_ticket_risk_score'),
+        ("accounts", "0001_initial"),
+        ("tickets", "0002_ticket_risk_score"),
         migrations.swappable_dependency(settings.AUTH_USER_MODEL),
     ]
 
     operations = [
         migrations.AddIndex(
-            model_name='ticket',
-            index=models.Index(fields=['team', 'solved_at'], name='ticket_team_solved'),
+            model_name="ticket",
+            index=models.Index(fields=["team", "solved_at"], name="ticket_team_solved"),
         ),
     ]
