@@ -51,13 +51,41 @@ def pure_decisions() -> dict:
     rules = load_document(example).routing
     rng = random.Random(7)
     agents = [
-        AgentSnapshot(agent_id=n, online=rng.random() > 0.2, open_tickets=rng.randint(0, 20), capacity=20, languages=frozenset(rng.sample(LANGUAGES, 2)), skills=frozenset(rng.sample(["payments", "invoices", "api", "sso"], 2)))
+        AgentSnapshot(
+            agent_id=n,
+            online=rng.random() > 0.2,
+            open_tickets=rng.randint(0, 20),
+            capacity=20,
+            languages=frozenset(rng.sample(LANGUAGES, 2)),
+            skills=frozenset(rng.sample(["payments", "invoices", "api", "sso"], 2)),
+        )
         for n in range(AGENTS)
     ]
     facts = [
-        {"language": "nb", "text": "Dobbel belastning på fakturaen", "channel": "email", "priority": "normal", "tags": [], "category": ""},
-        {"language": "tr", "text": "Giriş sorunu, ödeme sayfası", "channel": "chat", "priority": "high", "tags": [], "category": ""},
-        {"language": "zh-hans", "text": "发票无法下载", "channel": "portal", "priority": "normal", "tags": [], "category": ""},
+        {
+            "language": "nb",
+            "text": "Dobbel belastning på fakturaen",
+            "channel": "email",
+            "priority": "normal",
+            "tags": [],
+            "category": "",
+        },
+        {
+            "language": "tr",
+            "text": "Giriş sorunu, ödeme sayfası",
+            "channel": "chat",
+            "priority": "high",
+            "tags": [],
+            "category": "",
+        },
+        {
+            "language": "zh-hans",
+            "text": "发票无法下载",
+            "channel": "portal",
+            "priority": "normal",
+            "tags": [],
+            "category": "",
+        },
     ]
     results = {}
     for strategy in ("least_loaded", "skill_match", "round_robin"):
@@ -67,7 +95,12 @@ def pure_decisions() -> dict:
             fact = facts[index[0] % len(facts)]
             index[0] += 1
             first_match(rules, fact)
-            choose_agent(agents, strategy, Needs(language=fact["language"], skills=frozenset({"payments"})), last_assigned_id=index[0] % AGENTS)
+            choose_agent(
+                agents,
+                strategy,
+                Needs(language=fact["language"], skills=frozenset({"payments"})),
+                last_assigned_id=index[0] % AGENTS,
+            )
 
         results[strategy] = round(rate(decide))
     return results
@@ -81,16 +114,31 @@ def db_decisions() -> float:
     from escalade.routing.services import pick_agent
     from escalade.tickets.models import Ticket
 
-    team = accounts.save_team(SYSTEM, slug="big-team", name="Big team", assignment_strategy="skill_match")
+    team = accounts.save_team(
+        SYSTEM, slug="big-team", name="Big team", assignment_strategy="skill_match"
+    )
     from django.contrib.auth import get_user_model
 
     User = get_user_model()
-    users = User.objects.bulk_create([User(username=f"agent{n}", email=f"agent{n}@bench.test") for n in range(AGENTS)])
+    users = User.objects.bulk_create(
+        [User(username=f"agent{n}", email=f"agent{n}@bench.test") for n in range(AGENTS)]
+    )
     rng = random.Random(3)
     profiles = AgentProfile.objects.bulk_create(
-        [AgentProfile(user=user, availability="online", capacity=20, languages=rng.sample(LANGUAGES, 2), skills=["payments"]) for user in users]
+        [
+            AgentProfile(
+                user=user,
+                availability="online",
+                capacity=20,
+                languages=rng.sample(LANGUAGES, 2),
+                skills=["payments"],
+            )
+            for user in users
+        ]
     )
-    AgentProfile.teams.through.objects.bulk_create([AgentProfile.teams.through(agentprofile_id=p.pk, team_id=team.pk) for p in profiles])
+    AgentProfile.teams.through.objects.bulk_create(
+        [AgentProfile.teams.through(agentprofile_id=p.pk, team_id=team.pk) for p in profiles]
+    )
     ticket = Ticket(language="nb", category="payments")
     samples = []
     for _ in range(200):
@@ -101,4 +149,12 @@ def db_decisions() -> float:
 
 
 if __name__ == "__main__":
-    print(json.dumps({"routing_decisions_per_s": pure_decisions(), "pick_agent_db_per_s_sqlite": db_decisions(), "agents": AGENTS}))
+    print(
+        json.dumps(
+            {
+                "routing_decisions_per_s": pure_decisions(),
+                "pick_agent_db_per_s_sqlite": db_decisions(),
+                "agents": AGENTS,
+            }
+        )
+    )

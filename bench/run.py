@@ -22,7 +22,9 @@ def main(selected: list[str]) -> int:
             continue
         print(f"running {name}…", file=sys.stderr, flush=True)
         env = {**os.environ, "PYTHONPATH": str(HERE.parent)}
-        completed = subprocess.run([sys.executable, str(script)], capture_output=True, text=True, env=env)
+        completed = subprocess.run(
+            [sys.executable, str(script)], capture_output=True, text=True, env=env
+        )
         lines = [line for line in completed.stdout.splitlines() if line.strip()]
         if completed.returncode != 0 or not lines:
             failed = True

@@ -68,6 +68,9 @@ def _register_routers() -> None:
     from escalade.accounts.api import router as accounts_router
     from escalade.escalation.api import router as escalation_router
     from escalade.escalation.policy_api import router as policy_router
+    from escalade.feedback.api import router as feedback_router
+    from escalade.knowledge.api import router as knowledge_router
+    from escalade.portal.api import router as portal_router
     from escalade.sla.api import router as sla_router
     from escalade.tickets.api import router as tickets_router
 
@@ -76,6 +79,10 @@ def _register_routers() -> None:
     api.add_router("/tickets", sla_router)
     api.add_router("/", escalation_router)
     api.add_router("/", policy_router)
+    api.add_router("/mail", "escalade.mail.api.router")
+    api.add_router("/kb", knowledge_router)
+    api.add_router("/portal", portal_router)
+    api.add_router("/", feedback_router)
 
 
 _register_routers()

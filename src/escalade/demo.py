@@ -1325,6 +1325,13 @@ def _highlights(demo_tickets) -> list[tuple[str, str]]:
     return [(_numbers(ids), story) for ids, story in stories if ids]
 
 
+def load_knowledge_base() -> int:
+    """The demo help centre: knowledge-base articles in the six languages (docs/knowledge.md)."""
+    from escalade.knowledge.demo import load_articles
+
+    return load_articles()
+
+
 class _Loader:
     def __init__(self, now: datetime) -> None:
         self.now = now
@@ -1342,6 +1349,7 @@ class _Loader:
         self._passwords()
         self._escalation_document()
         self._tickets()
+        load_knowledge_base()
 
     def _escalation_document(self) -> None:
         """The company's escalation document, applied before any ticket so clocks start with them."""

@@ -104,6 +104,9 @@ INSTALLED_APPS = [
     "escalade.escalation",
     "escalade.workspace",
     "escalade.mail",
+    "escalade.knowledge",
+    "escalade.portal",
+    "escalade.feedback",
 ]
 
 MIDDLEWARE = [
@@ -115,6 +118,7 @@ MIDDLEWARE = [
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
     "escalade.accounts.middleware.UserLanguageMiddleware",
+    "escalade.portal.middleware.CustomerLanguageMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
 ]
@@ -157,6 +161,18 @@ LOGOUT_REDIRECT_URL = "login"
 # Failed sign-ins allowed per username and per client address within the window.
 LOGIN_RATE_LIMIT = int(os.environ.get("ESCALADE_LOGIN_RATE_LIMIT", "10"))
 LOGIN_RATE_WINDOW_SECONDS = int(os.environ.get("ESCALADE_LOGIN_RATE_WINDOW", "900"))
+
+# The customer portal (docs/portal.md).
+# How long a sign-in link mailed to a customer stays valid (it works once).
+MAGIC_LINK_TTL_SECONDS = int(os.environ.get("ESCALADE_MAGIC_LINK_TTL", "900"))
+# A sign-in link to an unknown address makes a new customer on first use.
+PORTAL_SIGNUP = _env_bool("ESCALADE_PORTAL_SIGNUP", True)
+# Per customer within the window: new portal requests, and portal replies.
+PORTAL_TICKET_LIMIT = int(os.environ.get("ESCALADE_PORTAL_TICKET_LIMIT", "10"))
+PORTAL_MESSAGE_LIMIT = int(os.environ.get("ESCALADE_PORTAL_MESSAGE_LIMIT", "30"))
+PORTAL_RATE_WINDOW_SECONDS = int(os.environ.get("ESCALADE_PORTAL_RATE_WINDOW", "3600"))
+# Days a satisfaction survey mailed when a ticket is solved can be answered.
+SURVEY_TTL_DAYS = int(os.environ.get("ESCALADE_SURVEY_TTL_DAYS", "30"))
 
 LANGUAGE_CODE = "en"
 LANGUAGES = [

@@ -225,3 +225,18 @@ def test_a_set_matches_exactly_when_each_condition_alone_matches(conditions, fac
 @given(conditions_strategy)
 def test_generated_conditions_are_valid(conditions):
     assert validate_conditions(conditions) == []
+
+
+def test_reasons_and_errors_are_in_the_readers_language():
+    from django.utils import translation
+
+    with translation.override("nb"):
+        assert match({"priority": ["high"]}, {"priority": "low"}).reasons == [
+            "priority er low, ikke en av high"
+        ]
+        assert match({}, {}).reasons == ["ingen betingelser (gjelder alle saker)"]
+    with translation.override("zh-hans"):
+        assert validate_conditions({"chanel": ["email"]}) == [
+            "chanel: 未知条件（您是不是指“channel”？）"
+        ]
+    assert match({}, {}).reasons == ["no conditions (matches every ticket)"]

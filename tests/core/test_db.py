@@ -35,7 +35,8 @@ def test_the_first_insert_wins_and_the_second_changes_nothing(clock):
     finally:
         post_save.disconnect(on_save, sender=OutboxMessage)
 
-    assert first is not None and first.pk is not None
+    assert first is not None
+    assert first.pk is not None
     assert second is None
     assert saved == [(first.pk, True)]
     (row,) = OutboxMessage.objects.filter(dedupe_key="k1")

@@ -117,14 +117,20 @@ def test_the_document_over_http_is_admin_only_and_reports_line_numbers(demo_org,
     agent = Client()
     agent.force_login(make.agent("plain").user)
     text = EXAMPLE.read_text(encoding="utf-8")
-    assert agent.put("/api/v1/policy", data=text, content_type="application/yaml").status_code == 403
+    assert (
+        agent.put("/api/v1/policy", data=text, content_type="application/yaml").status_code == 403
+    )
     applied = admin.put("/api/v1/policy", data=text, content_type="application/yaml")
     assert applied.status_code == 200, applied.content
     assert applied.json()["applied"]["paths"] == 3
     exported = admin.get("/api/v1/policy")
     assert exported.status_code == 200
     assert load_document(exported.content.decode()).paths == load_document(text).paths
-    broken = admin.put("/api/v1/policy", data="version: 1\nrules:\n  - name: x\n    on: sla_breech\n    actions: []\n", content_type="application/yaml")
+    broken = admin.put(
+        "/api/v1/policy",
+        data="version: 1\nrules:\n  - name: x\n    on: sla_breech\n    actions: []\n",
+        content_type="application/yaml",
+    )
     assert broken.status_code == 422
     assert "line 4" in broken.json()["detail"]
     assert agent.get("/api/v1/policy").status_code == 403

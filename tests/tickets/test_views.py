@@ -41,8 +41,9 @@ def test_a_customer_session_cannot_open_the_agent_workspace(make):
     ticket = make.ticket(customer)
     client = Client()
     client.force_login(customer.user)
-    assert client.get("/queue/").status_code == 403
-    assert client.get(f"/tickets/{ticket.pk}/").status_code == 403
+    assert client.get("/queue/")["Location"] == "/portal/"
+    assert client.get(f"/tickets/{ticket.pk}/")["Location"] == "/portal/"
+    assert client.post(f"/tickets/{ticket.pk}/reply/", {"body": "x"}).status_code == 403
     assert client.get("/admin/").status_code == 302  # Django admin: staff only, back to its login
 
 

@@ -71,7 +71,7 @@ def test_anonymous_visitors_are_sent_to_sign_in():
         assert response["Location"].startswith("/login/"), path
 
 
-def test_a_customer_session_cannot_open_any_workspace_page(make):
+def test_a_customer_session_is_sent_to_the_portal_and_cannot_change_anything(make):
     customer = make.customer(with_login=True)
     ticket = make.ticket(customer)
     client = client_for(customer.user)
@@ -81,7 +81,9 @@ def test_a_customer_session_cannot_open_any_workspace_page(make):
         f"/tickets/{ticket.pk}/",
         f"/tickets/{ticket.pk}/explain/",
     ]:
-        assert client.get(path).status_code == 403, path
+        response = client.get(path)
+        assert response.status_code == 302, path
+        assert response["Location"] == "/portal/", path
     for path in ["/queue/bulk/", f"/tickets/{ticket.pk}/escalate/", "/notifications/read/"]:
         assert client.post(path, {"tickets": [ticket.pk], "action": "status"}).status_code == 403
     assert Ticket.objects.get(pk=ticket.pk).status == "new"

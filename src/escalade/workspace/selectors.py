@@ -624,4 +624,5 @@ def notification_kind_labels() -> dict[str, str]:
         "level_timeout": _("Time limit at level"),
         "risk": _("Risk"),
         "customer_request": _("Customer request"),
+        "csat_low": _("Low satisfaction score"),
     }
