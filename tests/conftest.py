@@ -14,6 +14,10 @@ from escalade.core import config_cache
 from escalade.escalation.services import _handling_cache
 from tests import factories
 
+# Browsers and demo servers: one definition for every test package, so a process that runs
+# workspace and portal tests starts one Playwright (a second one in a process cannot start).
+pytest_plugins = ["tests.browser"]
+
 # Monday 23 November 2026, 09:00 UTC: a working morning in Europe.
 DEFAULT_NOW = datetime(2026, 11, 23, 9, 0, tzinfo=UTC)
 

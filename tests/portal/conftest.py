@@ -9,13 +9,6 @@ from django.test import Client
 
 from escalade.core.models import OutboxMessage
 from tests.escalation.conftest import company  # noqa: F401  (the demo-shaped company)
-from tests.workspace.conftest import (  # noqa: F401  (the browser and the demo server)
-    browsers,
-    chromium,
-    demo,
-    demo_server,
-    pytest_runtest_makereport,
-)
 
 LINK = re.compile(r"/portal/signin/([A-Za-z0-9_-]+)/")
 

@@ -185,8 +185,10 @@ def test_agents_are_sent_to_their_workspace(make):
 
 def test_customers_are_kept_out_of_the_agents_pages(kari):
     client = client_for(kari)
-    assert client.get("/queue/").status_code == 403
-    assert client.get("/kb/picker/?q=faktura").status_code == 403
+    for page in ("/queue/", "/kb/picker/?q=faktura"):
+        response = client.get(page)
+        assert response.status_code == 302, page
+        assert response["Location"] == "/portal/", page
     assert client.get("/api/v1/feedback/csat").status_code == 403
     assert client.get("/api/v1/feedback/suggestions").status_code == 403
 

@@ -11,7 +11,7 @@ import subprocess
 
 import pytest
 
-from tests.workspace.conftest import api_client, redis_url_or_skip, wait_until_live
+from tests.browser import api_client, redis_url_or_skip, wait_until_live
 
 pytestmark = [pytest.mark.browser]
 
@@ -203,7 +203,7 @@ def test_the_redis_channel_layer_carries_an_api_escalation_to_a_board_on_another
     """Two server processes share the database and a Redis channel layer: an escalation made
     through the API on one appears on the board served by the other."""
     redis = redis_url_or_skip()
-    from tests.workspace.conftest import make_installation
+    from tests.browser import make_installation
 
     installation = make_installation(tmp_path_factory.mktemp("redis-home"))
     try:

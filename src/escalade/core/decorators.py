@@ -6,7 +6,6 @@ from django.shortcuts import redirect
 
 from escalade.core.actors import actor_for
 
-
 PORTAL_HOME = "portal:home"
 
 

@@ -16,7 +16,7 @@ from django.db.models import F
 from django.utils.text import slugify
 from django.utils.translation import gettext as _
 
-from escalade.core import clock
+from escalade.core import clock, validation
 from escalade.core.actors import Actor
 from escalade.core.errors import Conflict, NotFound, PermissionDenied, ValidationFailed
 from escalade.core.html import html_to_text, sanitize_html, text_to_html
@@ -26,18 +26,6 @@ from escalade.knowledge.models import Article, ArticleTranslation, ArticleVote, 
 MAX_TITLE = 300
 MAX_BODY = 200_000
 _SLUG = re.compile(r"^[-a-z0-9]+$")
-
-
-def _text(value: str, field: str, max_length: int, *, required: bool = False) -> str:
-    value = (value or "").replace("\x00", "").strip()
-    if required and not value:
-        raise ValidationFailed(_("%(field)s must not be empty") % {"field": field}, field=field)
-    if len(value) > max_length:
-        raise ValidationFailed(
-            _("%(field)s is longer than %(max)d characters") % {"field": field, "max": max_length},
-            field=field,
-        )
-    return value
 
 
 def _slug(value: str, field: str = "slug") -> str:
@@ -110,10 +98,10 @@ def save_category(
     if slug is not None or category_id is None:
         category.slug = _slug(slug or "")
     if name is not None or category_id is None:
-        category.name = _text(name or "", "name", 200, required=True)
+        category.name = validation.text(name or "", "name", max_length=200, required=True)
     if names is not None:
         category.names = {
-            _language(code): _text(value, "names", 200, required=True)
+            _language(code): validation.text(value, "names", max_length=200, required=True)
             for code, value in names.items()
         }
     if position is not None:
@@ -189,7 +177,7 @@ def create_article(
 ) -> Article:
     """A new article with its first translation (a draft unless ``publish``)."""
     _editor(actor)
-    title = _text(title, "title", MAX_TITLE, required=True)
+    title = validation.text(title, "title", max_length=MAX_TITLE, required=True)
     if not slug:
         base = slugify(title)[:80].strip("-") or "article"
         slug, number = base, 1
@@ -232,16 +220,16 @@ def save_translation(
     _editor(actor)
     article = _locked_article(article_id)
     language = _language(language)
-    title = " ".join(_text(title, "title", MAX_TITLE, required=True).split())
+    title = " ".join(validation.text(title, "title", max_length=MAX_TITLE, required=True).split())
     if body_html:
         if len(body_html) > MAX_BODY * 4:
             raise ValidationFailed(_("body_html is too large"), field="body_html")
         clean_html = sanitize_html(body_html)
         text = html_to_text(clean_html)
     else:
-        text = _text(body_text, "body", MAX_BODY)
+        text = validation.text(body_text, "body", max_length=MAX_BODY)
         clean_html = text_to_html(text)
-    text = _text(text, "body", MAX_BODY)
+    text = validation.text(text, "body", max_length=MAX_BODY)
     now = clock.now()
     translation = ArticleTranslation.objects.filter(article=article, language=language).first()
     if translation is None:

@@ -120,15 +120,19 @@ def last_customer_message_id(ticket: Ticket) -> str | None:
     return _last_customer_mail(ticket).values_list("external_id", flat=True).first()
 
 
-# Robots never get a copy of a reply.
-_NO_COPY_LOCAL_PARTS = {
-    "mailer-daemon",
-    "postmaster",
-    "noreply",
-    "no-reply",
-    "donotreply",
-    "do-not-reply",
-}
+# Robots: they never get an acknowledgement or a copy of a reply.
+ROBOT_LOCAL_PARTS = frozenset(
+    {
+        "mailer-daemon",
+        "postmaster",
+        "noreply",
+        "no-reply",
+        "donotreply",
+        "do-not-reply",
+        "bounce",
+        "bounces",
+    }
+)
 MAX_CC = 20
 
 
@@ -146,7 +150,7 @@ def reply_cc(ticket: Ticket, to: str, own: frozenset[str]) -> list[str]:
         address = _address(address) if "<" in address else address.strip().lower()
         if not address or "@" not in address or address == to or address in own:
             continue
-        if address.partition("@")[0] in _NO_COPY_LOCAL_PARTS or address in cc:
+        if address.partition("@")[0] in ROBOT_LOCAL_PARTS or address in cc:
             continue
         cc.append(address)
     return cc[:MAX_CC]

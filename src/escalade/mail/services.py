@@ -51,17 +51,6 @@ from escalade.tickets.models import Channel, Message, Status, Ticket
 
 logger = logging.getLogger("escalade.mail")
 
-# Addresses that never get an acknowledgement, whatever the headers say.
-_NO_REPLY_LOCAL_PARTS = {
-    "mailer-daemon",
-    "postmaster",
-    "noreply",
-    "no-reply",
-    "donotreply",
-    "do-not-reply",
-    "bounce",
-    "bounces",
-}
 _UNLIMITED = MailLimits(max_attachment_bytes=2**62, max_message_bytes=2**62, max_attachments=10_000)
 _MAX_REFERENCES_KEPT = 20
 
@@ -634,7 +623,7 @@ def _acknowledge(
     to = (parsed.reply_to or parsed.from_address).lower()
     if to in own or parsed.from_address in own:
         return False
-    if to.partition("@")[0] in _NO_REPLY_LOCAL_PARTS:
+    if to.partition("@")[0] in selectors.ROBOT_LOCAL_PARTS:
         return False
     since = clock.now() - timedelta(seconds=settings.MAIL_RATE_WINDOW_SECONDS)
     recent = OutboundMail.objects.filter(

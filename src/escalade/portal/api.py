@@ -9,6 +9,7 @@ from ninja import Field, Router, Schema, Status
 from escalade.accounts.views import _client_address
 from escalade.core.actors import actor_for
 from escalade.portal import selectors, services
+from escalade.tickets.selectors import visible_ticket
 
 router = Router(tags=["portal"])
 
@@ -51,6 +52,6 @@ def magic_link(request: HttpRequest, payload: MagicLinkIn):
     summary="When the customer may expect an answer",
 )
 def expectation(request: HttpRequest, ticket_id: int):
-    ticket = selectors.ticket_for(actor_for(request.auth), ticket_id)
+    ticket = visible_ticket(actor_for(request.auth), ticket_id)
     result = selectors.expectation(ticket)
     return {"ticket_id": ticket.pk, "state": result.state, "due_at": result.due_at}

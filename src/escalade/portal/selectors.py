@@ -11,13 +11,11 @@ from datetime import datetime
 from django.db.models import QuerySet
 from django.utils.html import urlize
 from django.utils.safestring import mark_safe
-from django.utils.translation import gettext as _
 
 from escalade.accounts.models import Customer
 from escalade.core import clock
 from escalade.core.actors import Actor
 from escalade.core.conditions import first_match
-from escalade.core.errors import NotFound
 from escalade.core.html import text_to_html
 from escalade.tickets.models import Ticket
 from escalade.tickets.selectors import OPEN_STATUSES, ticket_thread, visible_tickets
@@ -42,18 +40,6 @@ def can_see_organisation(actor: Actor) -> bool:
     return bool(
         actor.is_customer and customer and customer.is_org_admin and customer.organisation_id
     )
-
-
-def ticket_for(actor: Actor, ticket_id: int) -> Ticket:
-    ticket = (
-        visible_tickets(actor)
-        .select_related("customer", "organisation", "team", "assignee")
-        .filter(pk=ticket_id)
-        .first()
-    )
-    if ticket is None:
-        raise NotFound(_("Ticket %(id)s not found") % {"id": ticket_id})
-    return ticket
 
 
 def thread(actor: Actor, ticket: Ticket) -> list:

@@ -28,6 +28,7 @@ from escalade.knowledge import selectors as knowledge
 from escalade.knowledge import services as knowledge_services
 from escalade.knowledge.models import ArticleVote, Category
 from escalade.portal import selectors, services, uploads
+from escalade.tickets.selectors import visible_ticket
 from escalade.tickets.services import NewAttachment
 
 SUGGESTIONS = 5
@@ -327,7 +328,7 @@ def new_ticket(request: HttpRequest) -> HttpResponse:
 
 def _ticket_or_404(request: HttpRequest, ticket_id: int):
     try:
-        return selectors.ticket_for(request.actor, ticket_id)
+        return visible_ticket(request.actor, ticket_id)
     except NotFound:
         raise Http404 from None
 

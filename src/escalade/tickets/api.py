@@ -289,15 +289,7 @@ def create_ticket(request: HttpRequest, payload: TicketIn):
 
 
 def _visible(request: HttpRequest, ticket_id: int) -> Ticket:
-    ticket = (
-        selectors.visible_tickets(actor_for(request.auth))
-        .select_related("customer", "organisation", "team", "assignee")
-        .filter(pk=ticket_id)
-        .first()
-    )
-    if ticket is None:
-        raise NotFound(_("Ticket %(id)s not found") % {"id": ticket_id})
-    return ticket
+    return selectors.visible_ticket(actor_for(request.auth), ticket_id)
 
 
 @router.get("/{int:ticket_id}", response=TicketOut, summary="Get a ticket")

@@ -6,8 +6,10 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 
 from django.db.models import Q, QuerySet
+from django.utils.translation import gettext as _
 
 from escalade.core.actors import Actor
+from escalade.core.errors import NotFound
 from escalade.tickets.models import Ticket, TicketEvent
 
 OPEN_STATUSES = ("new", "open", "pending", "on_hold")
@@ -34,6 +36,20 @@ def visible_tickets(actor: Actor) -> QuerySet[Ticket]:
     if customer.is_org_admin and customer.organisation_id:
         return tickets.filter(Q(customer=customer) | Q(organisation_id=customer.organisation_id))
     return tickets.filter(customer=customer)
+
+
+def visible_ticket(actor: Actor, ticket_id: int) -> Ticket:
+    """One ticket the actor may see, with what its pages show; 404 otherwise (also for ids
+    that exist but belong to someone else, so guessing numbers tells nothing)."""
+    ticket = (
+        visible_tickets(actor)
+        .select_related("customer", "organisation", "team", "assignee")
+        .filter(pk=ticket_id)
+        .first()
+    )
+    if ticket is None:
+        raise NotFound(_("Ticket %(id)s not found") % {"id": ticket_id})
+    return ticket
 
 
 @dataclass(frozen=True)

@@ -1,5 +1,5 @@
-"""Fixtures for the workspace: real `escalade serve` processes with the demo loaded, and
-Debian's Chromium driven by Playwright. Screenshots of every open page of a failed browser
+"""Browser-test fixtures (a pytest plugin, see tests/conftest.py): real `escalade serve`
+processes with the demo loaded, and Debian's Chromium driven by Playwright. Screenshots of every open page of a failed browser
 test are saved under test-artifacts/.
 
 Browser tests are skipped only when Chromium is missing and CI is not "true"; under CI=true
@@ -37,7 +37,7 @@ CHROMIUM_ARGS = [
     "--no-first-run",
 ]
 DEMO_PASSWORD = "escalade-demo"
-ARTIFACTS = Path(__file__).resolve().parents[2] / "test-artifacts"
+ARTIFACTS = Path(__file__).resolve().parents[1] / "test-artifacts"
 
 
 # --- servers ----------------------------------------------------------------------------------
