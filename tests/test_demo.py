@@ -69,6 +69,12 @@ class TestTheLoadedDemo:
     def loaded(self, shared_demo):
         return shared_demo
 
+    def test_agents_find_starter_macros_in_all_six_languages(self, loaded):
+        from escalade.workspace.models import Macro
+
+        languages = set(Macro.objects.filter(owner=None).values_list("language", flat=True))
+        assert {"en", "nb", "tr", "it", "pl", "zh-hans"} <= languages
+
     def test_loading_creates_the_teams_of_the_escalation_ladder(self, loaded):
         assert loaded.created is True
         teams = {team.slug: team for team in Team.objects.all()}

@@ -39,6 +39,7 @@ from escalade.escalation.models import EscalationRecord
 from escalade.escalation.services import apply_document
 from escalade.tickets import services as tickets
 from escalade.tickets.models import Message, Ticket
+from escalade.workspace.default_macros import load_default_macros
 
 COMPANY = "Nordlys Commerce"
 STAFF_DOMAIN = "nordlys.example"
@@ -1350,6 +1351,7 @@ class _Loader:
         self._escalation_document()
         self._tickets()
         load_knowledge_base()
+        load_default_macros()
 
     def _escalation_document(self) -> None:
         """The company's escalation document, applied before any ticket so clocks start with them."""
