@@ -16,7 +16,7 @@ from django.db import IntegrityError, transaction
 from django.utils.translation import gettext as _
 
 from escalade.accounts import services as account_services
-from escalade.accounts.models import AgentProfile, Customer, Team
+from escalade.accounts.models import Customer, Team
 from escalade.core import clock, validation
 from escalade.core.actors import Actor
 from escalade.core.errors import Conflict, NotFound, PermissionDenied, ValidationFailed
@@ -105,7 +105,14 @@ def record_event(
 def lock_ticket(actor: Actor, ticket_id: int) -> Ticket:
     """Fetch a ticket the actor may see, locked for update; 404 if they may not."""
     try:
-        return visible_tickets(actor).select_for_update().get(pk=ticket_id)
+        # What the change's listeners read (routing facts, SLA policy, notifications) comes
+        # with the locked row; only the ticket's own row is locked.
+        return (
+            visible_tickets(actor)
+            .select_related("customer", "organisation", "team__manager", "assignee")
+            .select_for_update(of=("self",))
+            .get(pk=ticket_id)
+        )
     except (Ticket.DoesNotExist, ValueError, TypeError):
         raise NotFound(_("Ticket %(id)s not found") % {"id": ticket_id}) from None
 
@@ -203,14 +210,20 @@ def resolve_agent(value: Any) -> Any:
     if value is None:
         return None
     User = get_user_model()
+    if isinstance(value, User) and value._state.fields_cache.get("agent_profile") is not None:
+        return value  # resolved before (the profile came with it): an agent
     if isinstance(value, User):
-        user = value
+        lookup = {"pk": value.pk}
+    elif isinstance(value, int) or str(value).isdigit():
+        lookup = {"pk": value}
     else:
-        lookup = (
-            {"pk": value} if isinstance(value, int) or str(value).isdigit() else {"username": value}
-        )
-        user = User.objects.filter(**lookup, is_active=True).first()
-    if user is None or not AgentProfile.objects.filter(user=user).exists():
+        lookup = {"username": value}
+    user = (
+        User.objects.filter(**lookup, is_active=True, agent_profile__isnull=False)
+        .select_related("agent_profile")
+        .first()
+    )
+    if user is None:
         raise ValidationFailed(
             _("assignee: %(who)r is not an active agent") % {"who": value}, field="assignee"
         )
