@@ -24,6 +24,7 @@ from escalade.core import clock
 from escalade.core.actors import system
 from escalade.tickets import timers
 from escalade.tickets.models import Ticket
+from escalade.tickets.selectors import RELATED
 
 logger = logging.getLogger("escalade.worker")
 WORKER_ACTOR = system("worker")
@@ -83,9 +84,7 @@ def _sweep(now: datetime, batch_size: int) -> SweepResult:
             due = due.order_by("next_timer_at", "pk")
             if connection.vendor == "postgresql":
                 due = due.select_for_update(skip_locked=True, of=("self",))
-            batch = list(
-                due.select_related("customer", "organisation", "team", "assignee")[:batch_size]
-            )
+            batch = list(due.select_related(*RELATED)[:batch_size])
             if not batch:
                 break
             cursor = (batch[-1].next_timer_at, batch[-1].pk)

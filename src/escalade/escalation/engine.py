@@ -34,7 +34,7 @@ from escalade.sla.services import calendar_named
 from escalade.tickets import services as tickets
 from escalade.tickets import timers
 from escalade.tickets.models import PRIORITY_RANK, Priority, Ticket, TicketEvent
-from escalade.tickets.selectors import ticket_facts
+from escalade.tickets.selectors import RELATED, ticket_facts
 
 logger = logging.getLogger("escalade.escalation")
 ENGINE = system("escalation")
@@ -45,10 +45,7 @@ Direction = EscalationRecord.Direction
 
 
 def fresh(ticket_id: int) -> Ticket:
-    # The team's manager too: most escalation steps notify them.
-    return Ticket.objects.select_related(
-        "team__manager", "assignee", "customer", "organisation"
-    ).get(pk=ticket_id)
+    return Ticket.objects.select_related(*RELATED).get(pk=ticket_id)
 
 
 # --- paths and runs ----------------------------------------------------------------------------

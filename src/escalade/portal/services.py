@@ -15,7 +15,6 @@ from datetime import timedelta
 from django.conf import settings
 from django.contrib.auth import authenticate, get_user_model, password_validation
 from django.core.exceptions import ValidationError
-from django.core.validators import validate_email
 from django.db import transaction
 from django.template.loader import render_to_string
 from django.utils import translation
@@ -24,7 +23,7 @@ from django.utils.translation import gettext as _
 
 from escalade.accounts import services as accounts
 from escalade.accounts.models import AgentProfile, Customer
-from escalade.core import clock, outbox
+from escalade.core import clock, outbox, validation
 from escalade.core.actors import Actor, system
 from escalade.core.errors import NotFound, PermissionDenied, RateLimited, ValidationFailed
 from escalade.knowledge.selectors import ticket_categories
@@ -41,15 +40,6 @@ TOKEN_KEY = "magic-token:"
 
 def _hash(token: str) -> str:
     return hashlib.sha256(token.encode()).hexdigest()
-
-
-def _email(value: str) -> str:
-    value = (value or "").strip().lower()
-    try:
-        validate_email(value)
-    except ValidationError:
-        raise ValidationFailed(_("email: enter a valid email address"), field="email") from None
-    return value
 
 
 def _language(value: str) -> str:
@@ -84,7 +74,7 @@ def request_magic_link(
     for both); requests are limited per address and per client like failed sign-ins.
     Returns the link for tests and logs, never to the person asking.
     """
-    email = _email(email)
+    email = validation.email_address(email)
     key = LINK_KEY + email
     accounts.check_login_allowed(key, address)
     accounts.record_failed_login(key, address)  # every request counts towards the limit

@@ -38,15 +38,14 @@ def visible_tickets(actor: Actor) -> QuerySet[Ticket]:
     return tickets.filter(customer=customer)
 
 
+# What ticket pages, services and escalation steps read with a ticket: loaded in the same query.
+RELATED = ("customer", "organisation", "team__manager", "assignee")
+
+
 def visible_ticket(actor: Actor, ticket_id: int) -> Ticket:
     """One ticket the actor may see, with what its pages show; 404 otherwise (also for ids
     that exist but belong to someone else, so guessing numbers tells nothing)."""
-    ticket = (
-        visible_tickets(actor)
-        .select_related("customer", "organisation", "team", "assignee")
-        .filter(pk=ticket_id)
-        .first()
-    )
+    ticket = visible_tickets(actor).select_related(*RELATED).filter(pk=ticket_id).first()
     if ticket is None:
         raise NotFound(_("Ticket %(id)s not found") % {"id": ticket_id})
     return ticket

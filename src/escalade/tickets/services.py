@@ -33,7 +33,7 @@ from escalade.tickets.models import (
     Ticket,
     TicketEvent,
 )
-from escalade.tickets.selectors import visible_tickets
+from escalade.tickets.selectors import RELATED, visible_tickets
 from escalade.tickets.signals import ticket_changed
 
 MAX_SUBJECT = 500
@@ -109,7 +109,7 @@ def lock_ticket(actor: Actor, ticket_id: int) -> Ticket:
         # with the locked row; only the ticket's own row is locked.
         return (
             visible_tickets(actor)
-            .select_related("customer", "organisation", "team__manager", "assignee")
+            .select_related(*RELATED)
             .select_for_update(of=("self",))
             .get(pk=ticket_id)
         )
