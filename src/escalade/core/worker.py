@@ -20,7 +20,7 @@ from datetime import datetime, timedelta
 from django.db import IntegrityError, connection, transaction
 from django.db.models import Q
 
-from escalade.core import clock
+from escalade.core import clock, unit_of_work
 from escalade.core.actors import system
 from escalade.tickets import timers
 from escalade.tickets.models import Ticket
@@ -41,6 +41,7 @@ class SweepResult:
     overdue: int = 0
     outbox_sent: int = 0
     outbox_failed: int = 0
+    redone: int = 0
     errors: list[str] = field(default_factory=list)
 
 
@@ -74,27 +75,56 @@ def _sweep(now: datetime, batch_size: int) -> SweepResult:
         return result
     cursor: tuple[datetime, int] | None = None
     while True:
-        with transaction.atomic():
-            due = Ticket.objects.filter(next_timer_at__lte=now)
-            if cursor is not None:
-                # Keyset paging: a ticket re-armed to an earlier moment waits for the next sweep.
-                due = due.filter(
-                    Q(next_timer_at__gt=cursor[0]) | Q(next_timer_at=cursor[0], pk__gt=cursor[1])
-                )
-            due = due.order_by("next_timer_at", "pk")
-            if connection.vendor == "postgresql":
-                due = due.select_for_update(skip_locked=True, of=("self",))
-            batch = list(due.select_related(*RELATED)[:batch_size])
-            if not batch:
-                break
-            cursor = (batch[-1].next_timer_at, batch[-1].pk)
-            for ticket in batch:
-                timers.handle_due(ticket, now, WORKER_ACTOR)
-        result.tickets += len(batch)
+        try:
+            handled, last = _handle_batch(now, cursor, batch_size, in_unit=True)
+        except unit_of_work.Redo as why:
+            logger.info("batch handled again ticket by ticket: %s", why)
+            result.redone += 1
+            handled, last = _handle_batch(now, cursor, batch_size, in_unit=False)
+        if not handled:
+            break
+        cursor = last
+        result.tickets += handled
         result.batches += 1
-        if len(batch) < batch_size:
+        if handled < batch_size:
             break
     return result
+
+
+def _handle_batch(
+    now: datetime, cursor: tuple[datetime, int] | None, batch_size: int, *, in_unit: bool
+) -> tuple[int, tuple[datetime, int] | None]:
+    """Claim the next batch of due tickets and fire what is due, in one transaction.
+
+    In a unit of work (core.unit_of_work) the batch's rows are read once and its writes sent
+    together; when the unit cannot vouch for its result it raises Redo, the transaction rolls
+    back, and the caller handles the same batch again ticket by ticket.
+    """
+    with transaction.atomic():
+        due = Ticket.objects.filter(next_timer_at__lte=now)
+        if cursor is not None:
+            # Keyset paging: a ticket re-armed to an earlier moment waits for the next sweep.
+            due = due.filter(
+                Q(next_timer_at__gt=cursor[0]) | Q(next_timer_at=cursor[0], pk__gt=cursor[1])
+            )
+        due = due.order_by("next_timer_at", "pk")
+        if connection.vendor == "postgresql":
+            due = due.select_for_update(skip_locked=True, of=("self",))
+        batch = list(due.select_related(*RELATED)[:batch_size])
+        if not batch:
+            return 0, cursor
+        # The keyset cursor goes on from the moment the last ticket was due at.
+        last = (batch[-1].next_timer_at, batch[-1].pk)
+        if not in_unit:
+            for ticket in batch:
+                timers.handle_due(ticket, now, WORKER_ACTOR)
+            return len(batch), last
+        with unit_of_work.unit_of_work() as unit:
+            unit.track(batch)
+            timers.load_batch(batch)
+            for ticket in batch:
+                timers.handle_due(unit.copy_of(Ticket, ticket.pk), now, WORKER_ACTOR)
+    return len(batch), last
 
 
 _last_watchdog = [0.0]

@@ -15,7 +15,7 @@ from datetime import datetime
 from django.utils.translation import gettext as _
 
 from escalade.accounts.models import Team
-from escalade.core import clock, config_cache
+from escalade.core import clock, config_cache, db
 from escalade.core.actors import Actor, system
 from escalade.core.conditions import FirstMatch, first_match, match
 from escalade.core.db import insert_once
@@ -45,6 +45,9 @@ Direction = EscalationRecord.Direction
 
 
 def fresh(ticket_id: int) -> Ticket:
+    held = db.tracked(Ticket, ticket_id)
+    if held is not None:
+        return held
     return Ticket.objects.select_related(*RELATED).get(pk=ticket_id)
 
 
@@ -60,18 +63,25 @@ def match_path(ticket: Ticket) -> FirstMatch[EscalationPath]:
 
 
 def active_run(ticket: Ticket, *, lock: bool = False) -> EscalationRun | None:
+    held = db.tracked_children(EscalationRun, "ticket_id", ticket.pk)
+    if held is not None:  # the worker's batch loaded (and locked) the ticket's runs
+        return next((run for run in held if run.active), None)
     runs = EscalationRun.objects.filter(ticket=ticket, active=True)
     return (runs.select_for_update() if lock else runs).first()
 
 
 def run_calendar(ticket: Ticket) -> str:
     """Time at a level is business time on the ticket's SLA calendar, else its team's."""
-    clock_calendar = (
-        SlaClock.objects.filter(ticket=ticket)
-        .exclude(calendar="")
-        .values_list("calendar", flat=True)
-        .first()
-    )
+    held = db.tracked_children(SlaClock, "ticket_id", ticket.pk)
+    if held is not None:
+        clock_calendar = next((c.calendar for c in held if c.calendar), None)
+    else:
+        clock_calendar = (
+            SlaClock.objects.filter(ticket=ticket)
+            .exclude(calendar="")
+            .values_list("calendar", flat=True)
+            .first()
+        )
     if clock_calendar:
         return clock_calendar
     return ticket.team.calendar if ticket.team_id else ""
@@ -103,18 +113,20 @@ def start_run(ticket: Ticket, now: datetime) -> EscalationRun | None:
         (i for i, level in enumerate(snapshot) if team_slug and level.get("team") == team_slug), 0
     )
     calendar = run_calendar(ticket)
-    run = EscalationRun.objects.create(
-        ticket=ticket,
-        path_name=matched.item.name,
-        path_reasons=matched.result.reasons,
-        snapshot=snapshot,
-        level_index=index,
-        calendar=calendar,
-        started_at=now,
-        level_entered_at=now,
-        level_deadline_at=_business_deadline(calendar, now, snapshot[index].get("time_limit"))
-        if ticket.is_open
-        else None,
+    run = db.add(
+        EscalationRun(
+            ticket=ticket,
+            path_name=matched.item.name,
+            path_reasons=matched.result.reasons,
+            snapshot=snapshot,
+            level_index=index,
+            calendar=calendar,
+            started_at=now,
+            level_entered_at=now,
+            level_deadline_at=_business_deadline(calendar, now, snapshot[index].get("time_limit"))
+            if ticket.is_open
+            else None,
+        )
     )
     tickets.record_event(
         ticket,
@@ -132,7 +144,7 @@ def end_run(run: EscalationRun, now: datetime) -> None:
     run.active = False
     run.ended_at = now
     run.level_deadline_at = run.ack_deadline_at = None
-    run.save(update_fields=["active", "ended_at", "level_deadline_at", "ack_deadline_at"])
+    db.save_fields(run, ["active", "ended_at", "level_deadline_at", "ack_deadline_at"])
 
 
 def rearm(run: EscalationRun, ticket: Ticket, now: datetime) -> None:
@@ -146,11 +158,25 @@ def rearm(run: EscalationRun, ticket: Ticket, now: datetime) -> None:
     else:
         run.level_deadline_at = None
         run.ack_deadline_at = None
-    run.save(update_fields=["level_entered_at", "level_deadline_at", "ack_deadline_at"])
+    db.save_fields(run, ["level_entered_at", "level_deadline_at", "ack_deadline_at"])
     timers.refresh_next_timer(ticket)
 
 
 # --- moving ------------------------------------------------------------------------------------
+
+RUN_STATE = (
+    "level_index",
+    "step",
+    "level_entered_at",
+    "level_deadline_at",
+    "ack_deadline_at",
+    "ack_moves_on",
+    "awaiting_ack_from",
+)
+
+
+def team_named(slug: str) -> Team | None:
+    return db.memo(("team", slug), lambda: Team.objects.filter(slug=slug).first())
 
 
 @dataclass(frozen=True)
@@ -169,7 +195,7 @@ def _level_target(run: EscalationRun, ticket: Ticket, index: int) -> Target:
     level = run.snapshot[index]
     team, agent = ticket.team, ticket.assignee
     if level.get("team"):
-        team = Team.objects.filter(slug=level["team"]).first()
+        team = team_named(level["team"])
         agent = None
         if team is not None:
             agent_id, _reason = pick_agent(ticket, team)
@@ -195,7 +221,7 @@ def resolve_target(
 ) -> Target:
     """`next_level`, `supervisor`, `manager` (up) or `team` (across)."""
     if to == "team":
-        team = Team.objects.filter(slug=team_slug or "").first()
+        team = team_named(team_slug or "")
         if team is None:
             raise ValidationFailed(_("team: no team %(team)r") % {"team": team_slug}, field="team")
         agent_id, _reason = pick_agent(ticket, team)
@@ -313,11 +339,11 @@ def move(
         run.ack_deadline_at = _business_deadline(run.calendar, now, ack_seconds)
         run.ack_moves_on = target.level_index is not None and bool(ack_seconds)
         run.awaiting_ack_from = new_agent if ack_seconds else None
-        run.save()
+        db.save_fields(run, RUN_STATE)
         record.run = run
     if ack_seconds:
         record.ack_deadline_at = run.ack_deadline_at if run is not None else None
-    record.save(update_fields=["run", "ack_deadline_at"])
+    db.save_fields(record, ["run", "ack_deadline_at"])
     timers.refresh_next_timer(ticket)
     tickets.record_event(
         ticket,

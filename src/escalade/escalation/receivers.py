@@ -2,10 +2,11 @@
 
 from datetime import datetime
 
+from django.db import connection
 from django.dispatch import receiver
 from django.utils.translation import gettext as _
 
-from escalade.core import clock
+from escalade.core import clock, db
 from escalade.core.actors import system
 from escalade.escalation import engine, services
 from escalade.escalation.models import EscalationRun
@@ -80,15 +81,26 @@ def on_sla_threshold(sender, ticket, clock, threshold, reached_at, breach, **kwa
 
 @timers.timer_source
 def next_escalation_timer(ticket: Ticket) -> datetime | None:
-    run = (
-        EscalationRun.objects.filter(ticket=ticket, active=True)
-        .values("level_deadline_at", "ack_deadline_at")
-        .first()
-    )
-    if run is None:
-        return None
-    moments = [moment for moment in run.values() if moment is not None]
+    held = db.tracked_children(EscalationRun, "ticket_id", ticket.pk)
+    if held is not None:
+        runs = [(r.level_deadline_at, r.ack_deadline_at) for r in held if r.active]
+    else:
+        runs = list(
+            EscalationRun.objects.filter(ticket=ticket, active=True).values_list(
+                "level_deadline_at", "ack_deadline_at"
+            )
+        )
+    moments = [moment for run in runs for moment in run if moment is not None]
     return min(moments) if moments else None
+
+
+@timers.batch_loader
+def load_runs(tickets):
+    pks = [ticket.pk for ticket in tickets]
+    runs = EscalationRun.objects.filter(ticket_id__in=pks)
+    if connection.vendor == "postgresql":
+        runs = runs.select_for_update()  # as active_run(lock=True) does ticket by ticket
+    db.track_children(EscalationRun, "ticket_id", pks, runs)
 
 
 @timers.due_handler
@@ -103,7 +115,7 @@ def fire_escalation_timers(ticket, now, actor):
         }
         moves_on = run.ack_moves_on and run.level_index + 1 < len(run.snapshot)
         run.ack_deadline_at = None
-        run.save(update_fields=["ack_deadline_at"])
+        db.save_fields(run, ["ack_deadline_at"])
         current = engine.fresh(ticket.pk)
         if moves_on:
             engine.move(
@@ -133,7 +145,7 @@ def fire_escalation_timers(ticket, now, actor):
         }
         has_next = run.level_index + 1 < len(run.snapshot)
         run.level_deadline_at = None
-        run.save(update_fields=["level_deadline_at"])
+        db.save_fields(run, ["level_deadline_at"])
         current = engine.fresh(ticket.pk)
         if has_next:
             engine.move(

@@ -15,7 +15,7 @@ from django.db import transaction
 from django.utils.translation import gettext as _
 
 from escalade.accounts.models import Team
-from escalade.core import clock, config_cache
+from escalade.core import clock, config_cache, db
 from escalade.core.actors import Actor
 from escalade.core.errors import Conflict, PermissionDenied, ValidationFailed
 from escalade.escalation import engine
@@ -512,7 +512,7 @@ def assess_risk(ticket: Ticket) -> RiskAssessment:
     assessment = risk_of(ticket)
     score = round(assessment.score)
     if score != ticket.risk_score:
-        Ticket.objects.filter(pk=ticket.pk).update(risk_score=score)
+        db.update_row(Ticket, ticket.pk, {"risk_score": score})
         ticket.risk_score = score
     if ticket.is_open:
         run = engine.active_run(ticket)

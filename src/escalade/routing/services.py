@@ -7,6 +7,7 @@ from dataclasses import dataclass, field
 from django.db.models import Count
 
 from escalade.accounts.models import AgentProfile, Team
+from escalade.core import db, unit_of_work
 from escalade.core.actors import Actor
 from escalade.core.conditions import first_match
 from escalade.routing.assignment import AgentSnapshot, Needs, choose_agent
@@ -33,21 +34,19 @@ def candidates(team: Team) -> list[AgentSnapshot]:
     index for these agents only. A join of agents with all tickets lets the planner hash the
     whole ticket table, which at a million open tickets costs more than the rest of a step.
     """
-    agents = list(
-        AgentProfile.objects.filter(
-            teams=team, user__is_active=True, availability=AgentProfile.Availability.ONLINE
-        )
-        .order_by("user_id")
-        .values_list("user_id", "capacity", "languages", "skills")
+    agents = db.memo(
+        ("team-agents", team.pk),
+        lambda: list(
+            AgentProfile.objects.filter(
+                teams=team, user__is_active=True, availability=AgentProfile.Availability.ONLINE
+            )
+            .order_by("user_id")
+            .values_list("user_id", "capacity", "languages", "skills")
+        ),
     )
     if not agents:
         return []
-    load = dict(
-        Ticket.objects.filter(assignee_id__in=[row[0] for row in agents], status__in=OPEN_STATUSES)
-        .values("assignee_id")
-        .annotate(n=Count("id"))
-        .values_list("assignee_id", "n")
-    )
+    load = open_load([row[0] for row in agents])
     return [
         AgentSnapshot(
             agent_id=user_id,
@@ -61,6 +60,36 @@ def candidates(team: Team) -> list[AgentSnapshot]:
     ]
 
 
+def open_load(agent_ids: list[int]) -> dict[int, int]:
+    """Open tickets per agent. In a worker's batch the count is made once per flush, plus
+    the assignments and status changes the batch has made since (not yet written)."""
+    unit = unit_of_work.current()
+    if unit is None:
+        return _count_open(agent_ids)
+    with unit.as_of_last_flush():
+        load = dict(
+            unit.memo(("per-flush", "load", tuple(agent_ids)), lambda: _count_open(agent_ids))
+        )
+    wanted = set(agent_ids)
+    for (old_agent, old_status), (new_agent, new_status) in unit.changed(
+        Ticket, ("assignee_id", "status")
+    ):
+        if old_agent in wanted and old_status in OPEN_STATUSES:
+            load[old_agent] = load.get(old_agent, 0) - 1
+        if new_agent in wanted and new_status in OPEN_STATUSES:
+            load[new_agent] = load.get(new_agent, 0) + 1
+    return load
+
+
+def _count_open(agent_ids: list[int]) -> dict[int, int]:
+    return dict(
+        Ticket.objects.filter(assignee_id__in=agent_ids, status__in=OPEN_STATUSES)
+        .values("assignee_id")
+        .annotate(n=Count("id"))
+        .values_list("assignee_id", "n")
+    )
+
+
 def pick_agent(ticket: Ticket, team: Team) -> tuple[int | None, str]:
     """The agent of ``team`` the team's strategy gives this ticket, or None (the team queue)."""
     needs = Needs(
@@ -70,6 +99,7 @@ def pick_agent(ticket: Ticket, team: Team) -> tuple[int | None, str]:
     choice = choose_agent(candidates(team), team.assignment_strategy, needs, team.last_assigned_id)
     if choice.agent_id is not None and team.assignment_strategy == Team.Strategy.ROUND_ROBIN:
         Team.objects.filter(pk=team.pk).update(last_assigned_id=choice.agent_id)
+        team.last_assigned_id = choice.agent_id  # the next pick in this batch goes on from here
     return choice.agent_id, choice.reason
 
 

@@ -15,7 +15,7 @@ from django.db import transaction
 from django.db.models import Min
 from django.dispatch import Signal
 
-from escalade.core import clock, config_cache
+from escalade.core import clock, config_cache, db
 from escalade.core.actors import Actor
 from escalade.core.conditions import FirstMatch, first_match, validate_conditions
 from escalade.core.db import insert_once
@@ -264,8 +264,8 @@ def _summarise(ticket: Ticket, clocks: Iterable[SlaClock], *, refresh_timer: boo
         state = ""
     ticket.sla_state = state
     ticket.sla_due_at = min(due_times) if due_times else None
-    Ticket.objects.filter(pk=ticket.pk).update(
-        sla_state=ticket.sla_state, sla_due_at=ticket.sla_due_at
+    db.update_row(
+        Ticket, ticket.pk, {"sla_state": ticket.sla_state, "sla_due_at": ticket.sla_due_at}
     )
     if refresh_timer:
         timers.refresh_next_timer(ticket)
@@ -273,6 +273,9 @@ def _summarise(ticket: Ticket, clocks: Iterable[SlaClock], *, refresh_timer: boo
 
 @timers.timer_source
 def _next_sla_firing(ticket: Ticket) -> datetime | None:
+    held = db.tracked_children(SlaClock, "ticket_id", ticket.pk)
+    if held is not None:
+        return min((c.next_fire_at for c in held if c.next_fire_at is not None), default=None)
     return ticket.sla_clocks.aggregate(earliest=Min("next_fire_at"))["earliest"]
 
 
@@ -310,18 +313,22 @@ def _save_clocks(clocks: Iterable[SlaClock]) -> None:
         state = _state_of(sla_clock)
         if loaded == state:
             continue
-        if sla_clock.pk is None or loaded is None:
-            sla_clock.save()
+        if sla_clock.pk is None:
+            db.add(sla_clock)
+        elif loaded is None:
+            db.save_fields(sla_clock, _CLOCK_STATE)
         else:
             changed = [
                 name for name, a, b in zip(_CLOCK_STATE, loaded, state, strict=True) if a != b
             ]
-            sla_clock.save(update_fields=changed)
+            db.save_fields(sla_clock, changed)
         sla_clock._loaded_state = state
 
 
 def _load_clocks(ticket: Ticket) -> list[SlaClock]:
-    clocks = list(ticket.sla_clocks.all())
+    clocks = db.tracked_children(SlaClock, "ticket_id", ticket.pk)
+    if clocks is None:
+        clocks = list(ticket.sla_clocks.all())
     for sla_clock in clocks:
         sla_clock._loaded_state = _state_of(sla_clock)
     return clocks
@@ -421,19 +428,21 @@ def _record_firing(
     if firing is None:
         return None
     kind = "sla_breach" if threshold == clockmath.BREACH else "sla_warning"
-    TicketEvent.objects.create(
-        ticket=ticket,
-        kind=kind,
-        actor_user=None,
-        actor_label=actor.label,
-        after={
-            "metric": sla_clock.metric,
-            "threshold": threshold,
-            "cycle": sla_clock.cycle,
-            "reached_at": reached_at.isoformat(),
-            "due_at": sla_clock.due_at.isoformat() if sla_clock.due_at else None,
-        },
-        created_at=now,
+    db.add(
+        TicketEvent(
+            ticket=ticket,
+            kind=kind,
+            actor_user=None,
+            actor_label=actor.label,
+            after={
+                "metric": sla_clock.metric,
+                "threshold": threshold,
+                "cycle": sla_clock.cycle,
+                "reached_at": reached_at.isoformat(),
+                "due_at": sla_clock.due_at.isoformat() if sla_clock.due_at else None,
+            },
+            created_at=now,
+        )
     )
     return firing
 

@@ -17,7 +17,7 @@ from django.utils.translation import gettext as _
 
 from escalade.accounts import services as account_services
 from escalade.accounts.models import Customer, Team
-from escalade.core import clock, validation
+from escalade.core import clock, db, validation
 from escalade.core.actors import Actor
 from escalade.core.errors import Conflict, NotFound, PermissionDenied, ValidationFailed
 from escalade.core.html import html_to_text, sanitize_html, text_to_html
@@ -90,20 +90,27 @@ def record_event(
     after: dict | None = None,
     note: str = "",
 ) -> TicketEvent:
-    return TicketEvent.objects.create(
-        ticket=ticket,
-        kind=kind,
-        actor_user=actor.user,
-        actor_label=actor.label,
-        before=before or {},
-        after=after or {},
-        note=note,
-        created_at=clock.now(),
+    return db.add(
+        TicketEvent(
+            ticket=ticket,
+            kind=kind,
+            actor_user=actor.user,
+            actor_label=actor.label,
+            before=before or {},
+            after=after or {},
+            note=note,
+            created_at=clock.now(),
+        )
     )
 
 
 def lock_ticket(actor: Actor, ticket_id: int) -> Ticket:
     """Fetch a ticket the actor may see, locked for update; 404 if they may not."""
+    if not actor.is_customer:
+        # The worker's batch holds its tickets locked, in its unit of work.
+        held = db.tracked(Ticket, ticket_id)
+        if held is not None:
+            return held
     try:
         # What the change's listeners read (routing facts, SLA policy, notifications) comes
         # with the locked row; only the ticket's own row is locked.
@@ -134,8 +141,7 @@ def _save(ticket: Ticket, fields: Sequence[str]) -> None:
     values = {name: getattr(ticket, name) for name in {*fields, "version", "updated_at"}}
     if "priority" in values:
         values["priority_rank"] = ticket.priority_rank = PRIORITY_RANK[ticket.priority]
-    updated = Ticket.objects.filter(pk=ticket.pk, version=old_version).update(**values)
-    if updated != 1:
+    if not db.update_row(Ticket, ticket.pk, values, expected={"version": old_version}):
         raise Conflict()
 
 
@@ -218,10 +224,13 @@ def resolve_agent(value: Any) -> Any:
         lookup = {"pk": value}
     else:
         lookup = {"username": value}
-    user = (
-        User.objects.filter(**lookup, is_active=True, agent_profile__isnull=False)
-        .select_related("agent_profile")
-        .first()
+    user = db.memo(
+        ("agent", *lookup.items()),
+        lambda: (
+            User.objects.filter(**lookup, is_active=True, agent_profile__isnull=False)
+            .select_related("agent_profile")
+            .first()
+        ),
     )
     if user is None:
         raise ValidationFailed(
@@ -576,7 +585,7 @@ def update_ticket(
     if not diff:
         return ticket
     _save(ticket, [*diff, "solved_at", "closed_at", "reopen_count"])
-    TicketEvent.objects.bulk_create(
+    db.add_all(
         TicketEvent(
             ticket=ticket,
             kind=f"{field}_changed",

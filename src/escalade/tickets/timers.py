@@ -10,6 +10,7 @@ from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from datetime import datetime
 
+from escalade.core import db
 from escalade.tickets.models import Ticket
 
 TimerSource = Callable[[Ticket], datetime | None]
@@ -48,7 +49,7 @@ def refresh_next_timer(ticket: Ticket) -> datetime | None:
     earliest = min(moments) if moments else None
     # Always written: nested changes in the same transaction may have moved the stored value.
     ticket.next_timer_at = earliest
-    Ticket.objects.filter(pk=ticket.pk).update(next_timer_at=earliest)
+    db.update_row(Ticket, ticket.pk, {"next_timer_at": earliest})
     return earliest
 
 
@@ -60,6 +61,22 @@ _due_handlers: list[DueHandler] = []
 def due_handler(handler: DueHandler) -> DueHandler:
     _due_handlers.append(handler)
     return handler
+
+
+# Called by the worker with a claimed batch, inside its unit of work: each subsystem loads
+# at once, with core.db.track_children, what its handlers read for every ticket.
+BatchLoader = Callable[[list[Ticket]], None]
+_batch_loaders: list[BatchLoader] = []
+
+
+def batch_loader(loader: BatchLoader) -> BatchLoader:
+    _batch_loaders.append(loader)
+    return loader
+
+
+def load_batch(tickets: list[Ticket]) -> None:
+    for loader in _batch_loaders:
+        loader(tickets)
 
 
 def handle_due(ticket: Ticket, now: datetime, actor: object) -> None:

@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import threading
 from typing import Any
 
 from asgiref.sync import async_to_sync
@@ -52,14 +53,34 @@ def publish(group: str, event: dict[str, Any]) -> None:
         return
     message = {"type": MESSAGE_TYPE, "event": event}
     try:
-        loop = _loop
-        if loop is not None and loop.is_running() and not _runs_in(loop):
+        loop = _loop if _loop is not None and _loop.is_running() else _sending_loop()
+        if _runs_in(loop):
+            async_to_sync(layer.group_send)(group, message)
+        else:
             future = asyncio.run_coroutine_threadsafe(layer.group_send(group, message), loop)
             future.result(timeout=SEND_TIMEOUT_SECONDS)
-        else:
-            async_to_sync(layer.group_send)(group, message)
     except Exception:  # the change is committed; a lost notice must not turn it into an error
         logger.warning("could not publish %s to %s", event.get("type"), group, exc_info=True)
+
+
+_own_loop: asyncio.AbstractEventLoop | None = None
+_own_loop_lock = threading.Lock()
+
+
+def _sending_loop() -> asyncio.AbstractEventLoop:
+    """A loop of our own in a daemon thread, for threads without a server loop (the worker).
+
+    ``async_to_sync`` would start a thread and a loop for every notice, and the Redis layer a
+    connection per loop: a storm of escalations sends thousands of notices a minute.
+    """
+    global _own_loop
+    with _own_loop_lock:
+        if _own_loop is None:
+            _own_loop = asyncio.new_event_loop()
+            threading.Thread(
+                target=_own_loop.run_forever, name="escalade-live", daemon=True
+            ).start()
+        return _own_loop
 
 
 def _runs_in(loop: asyncio.AbstractEventLoop) -> bool:
