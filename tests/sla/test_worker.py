@@ -9,7 +9,7 @@ from django.db import connection
 from django.db.models import Count
 
 from escalade.core import worker
-from escalade.sla.models import SlaFiring, WorkerLease
+from escalade.sla.models import SlaClock, SlaFiring, WorkerLease
 from escalade.tickets.models import Ticket, TicketEvent
 from tests.processes import run_escalade, start_escalade
 from tests.sla.conftest import oslo
@@ -47,6 +47,25 @@ def test_sweeping_twice_at_the_same_moment_fires_nothing_twice(
     assert (first.tickets, first.batches) == (30, 5)
     assert second.tickets == 0
     assert_each_fired_exactly_once(ids)
+
+
+def test_a_batch_its_unit_of_work_cannot_vouch_for_is_redone_ticket_by_ticket_and_fires_once(
+    make, clock, vip_policy, vip_customer
+):
+    ids = make_due_tickets(make, clock, vip_customer, 6)
+    assert worker.sweep(SWEEP_AT, batch_size=4).redone == 0
+    # One clock forgets what it fired (as a restored backup might): its firings are stored,
+    # so the unit finds their keys taken when it writes, and the batch is done again plainly.
+    forgetful = ids[2]
+    SlaClock.objects.filter(ticket_id=forgetful, metric="first_response").update(fired=[])
+    Ticket.objects.filter(pk=forgetful).update(next_timer_at=SWEEP_AT)
+
+    again = worker.sweep(SWEEP_AT, batch_size=4)
+
+    assert (again.tickets, again.redone) == (1, 1)
+    assert_each_fired_exactly_once(ids)
+    clock_row = SlaClock.objects.get(ticket_id=forgetful, metric="first_response")
+    assert set(clock_row.fired) == {"75%", "breach"}
 
 
 @pytest.mark.skipif("connection.vendor != 'postgresql'", reason="several workers need PostgreSQL")

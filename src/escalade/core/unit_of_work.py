@@ -119,6 +119,11 @@ class UnitOfWork:
             self.track([row])
             self.children[(model._meta.label, fk_attname, getattr(row, fk_attname))].append(row)
 
+    @property
+    def waiting(self) -> int:
+        """How many rows wait to be written (new rows and changed ones)."""
+        return len(self.inserts) + len(self.dirty)
+
     def is_tracked(self, model: type[Model], pk: Any) -> bool:
         key = _key(model, pk)
         return key in self.masters or key in self.inserts
@@ -365,7 +370,8 @@ def _real_connection():
 def _execute_many(sql: str, params: list[list]) -> None:
     if connection.vendor == "postgresql":
         # Server-side binding: one short statement, prepared once, pipelined for every row.
-        with psycopg.Cursor(connection.connection) as cursor:
+        real = _real_connection()
+        with real.wrap_database_errors, psycopg.Cursor(real.connection) as cursor:
             cursor.executemany(sql, params)
         return
     with connection.cursor() as cursor:
@@ -376,7 +382,8 @@ def _insert_returning(head: str, row_sql: str, tail: str, params: list[list]) ->
     """Insert every row of ``params``; the primary keys of those actually stored."""
     stored: set = set()
     if connection.vendor == "postgresql":
-        with psycopg.Cursor(connection.connection) as cursor:
+        real = _real_connection()
+        with real.wrap_database_errors, psycopg.Cursor(real.connection) as cursor:
             cursor.executemany(head + row_sql + tail, params, returning=True)
             while True:
                 stored.update(row[0] for row in cursor.fetchall())
