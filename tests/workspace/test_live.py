@@ -24,10 +24,15 @@ class RecordingLayer:
     """A channel layer that keeps what was sent."""
 
     def __init__(self) -> None:
-        self.sent: list[tuple[str, dict]] = []
+        self.received: list[tuple[str, dict]] = []
 
     async def group_send(self, group: str, message: dict) -> None:
-        self.sent.append((group, message["event"]))
+        self.received.append((group, message["event"]))
+
+    @property
+    def sent(self) -> list[tuple[str, dict]]:
+        live.drain()  # publishing does not wait for the layer
+        return self.received
 
 
 @pytest.fixture

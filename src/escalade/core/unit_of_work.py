@@ -28,6 +28,7 @@ write lock from ``BEGIN IMMEDIATE``, so the next ids are ours) so callers can us
 from __future__ import annotations
 
 import copy
+import functools
 import threading
 from collections import defaultdict
 from collections.abc import Callable, Iterable, Iterator
@@ -43,6 +44,7 @@ M = TypeVar("M", bound=Model)
 _local = threading.local()
 _IDS_AT_A_TIME = 256
 _WRITES = ("INSERT", "UPDATE", "DELETE")
+_SAVEPOINTS = ("SAVEPOINT", "RELEASE SAVEPOINT", "ROLLBACK TO SAVEPOINT")
 
 
 class Redo(Exception):
@@ -75,6 +77,7 @@ def _key(model: type[Model], pk: Any) -> tuple[str, Any]:
     return (model._meta.label, pk)
 
 
+@functools.cache
 def _quoted(model: type[Model]) -> str:
     return connection.ops.quote_name(model._meta.db_table)
 
@@ -94,6 +97,8 @@ class UnitOfWork:
         self._new_children: set[tuple[str, Any]] = set()
         self._child_sets: dict[str, set[str]] = defaultdict(set)
         self._dirty_of: dict[str, set[tuple[str, Any]]] = defaultdict(set)
+        self._watched: dict[tuple[str, tuple], dict[tuple[str, Any], tuple]] = {}
+        self._touched: dict[tuple[str, tuple], set[tuple[str, Any]]] = {}
         self._tracked_tables: set[str] = set()
         self._pending_tables: set[str] = set()
         self._bypass = 0
@@ -136,24 +141,40 @@ class UnitOfWork:
     def copy_of(self, model: type[M], pk: Any) -> M | None:
         """A private copy of the tracked row, as a fresh read would give; None if untracked."""
         master = self.masters.get(_key(model, pk))
-        return copy.copy(master) if master is not None else None
+        return _copy(master) if master is not None else None
 
     def copies_of_children(self, model: type[M], fk_attname: str, parent: Any) -> list[M] | None:
         rows = self.children.get((model._meta.label, fk_attname, parent))
         if rows is None:
             return None
-        return [copy.copy(row) for row in sorted(rows, key=lambda row: row.pk)]
+        return [_copy(row) for row in sorted(rows, key=lambda row: row.pk)]
 
     def changed(self, model: type[Model], attnames: tuple[str, ...]) -> list[tuple[tuple, tuple]]:
         """(as flushed, as now) of the tracked rows whose ``attnames`` changed since the last
-        flush: what a query that skipped the autoflush has not seen."""
-        result = []
-        for key in self._dirty_of.get(model._meta.label, ()):
+        flush: what a query that skipped the autoflush has not seen. Kept up to date row by
+        row, so asking after every change of a batch stays cheap."""
+        label = model._meta.label
+        watch = (label, attnames)
+        if watch not in self._watched:
+            self._watched[watch] = {}
+            self._touched[watch] = set(self._dirty_of.get(label, ()))
+        changes = self._watched[watch]
+        for key in self._touched[watch]:
             before = tuple(self.flushed[key][name] for name in attnames)
             after = tuple(getattr(self.masters[key], name) for name in attnames)
             if before != after:
-                result.append((before, after))
-        return result
+                changes[key] = (before, after)
+            else:
+                changes.pop(key, None)
+        self._touched[watch] = set()
+        return list(changes.values())
+
+    def _mark_dirty(self, key: tuple[str, Any], attname: str) -> None:
+        self.dirty[key].add(attname)
+        self._dirty_of[key[0]].add(key)
+        for watch, touched in self._touched.items():
+            if watch[0] == key[0]:
+                touched.add(key)
 
     def memo(self, key: Any, compute: Callable[[], Any]) -> Any:
         """A read the batch's own writes cannot change (users, teams), made once per unit."""
@@ -219,8 +240,7 @@ class UnitOfWork:
                 )
                 setattr(target, name if name in instance._state.fields_cache else attname, value)
             if key not in self.inserts:
-                self.dirty[key].add(attname)
-                self._dirty_of[key[0]].add(key)
+                self._mark_dirty(key, attname)
         if key not in self.inserts:
             self._pending_tables.add(_quoted(type(instance)))
         return True
@@ -233,8 +253,7 @@ class UnitOfWork:
         for name, value in values.items():
             setattr(target, name, value)
             if key not in self.inserts:
-                self.dirty[key].add(model._meta.get_field(name).attname)
-                self._dirty_of[key[0]].add(key)
+                self._mark_dirty(key, model._meta.get_field(name).attname)
         if key not in self.inserts:
             self._pending_tables.add(_quoted(model))
         return True
@@ -277,9 +296,13 @@ class UnitOfWork:
         if self._bypass:
             return execute(sql, params, many, context)
         head = sql.lstrip()[:24].upper()
-        if head.startswith("ROLLBACK TO"):
-            self.spoiled = self.spoiled or "a savepoint was rolled back"
-        elif head.startswith(_WRITES) and any(table in sql for table in self._tracked_tables):
+        if head.startswith(_SAVEPOINTS):
+            # Not sent: a rollback to a savepoint spoils the unit and the whole batch is redone,
+            # so inside a unit they are round trips that can never be used.
+            if head.startswith("ROLLBACK TO"):
+                self.spoiled = self.spoiled or "a savepoint was rolled back"
+            return None
+        if head.startswith(_WRITES) and any(table in sql for table in self._tracked_tables):
             self.spoiled = self.spoiled or f"a write outside the unit: {sql[:80]}"
         if self._pending_tables and any(table in sql for table in self._pending_tables):
             self.flush()
@@ -327,6 +350,8 @@ class UnitOfWork:
             self.flushed[key] = _snapshot(self.masters[key])
         self.dirty.clear()
         self._dirty_of.clear()
+        self._watched.clear()
+        self._touched.clear()
 
     def _send_inserts(self) -> None:
         by_model: dict[type[Model], list[Model]] = defaultdict(list)
@@ -360,6 +385,17 @@ class UnitOfWork:
             self.flushed[key] = _snapshot(self.inserts[key])
         self._new_children.clear()
         self.inserts.clear()
+
+
+def _copy(row: M) -> M:
+    """A copy of a row as a fresh read gives it: own field values, own cache of related rows
+    (the related rows themselves are shared, as select_related objects of one read are)."""
+    duplicate = Model.__new__(type(row))
+    duplicate.__dict__ = row.__dict__.copy()
+    state = copy.copy(row._state)
+    state.fields_cache = row._state.fields_cache.copy()
+    duplicate._state = state
+    return duplicate
 
 
 def _real_connection():

@@ -77,8 +77,16 @@ def _sweep(now: datetime, batch_size: int) -> SweepResult:
     while True:
         try:
             handled, last = _handle_batch(now, cursor, batch_size, in_unit=True)
-        except unit_of_work.Redo as why:
-            logger.info("batch handled again ticket by ticket: %s", why)
+        except Exception as error:
+            # The unit of work is a fast path: whatever it could not carry through (Redo, or
+            # an error it may have caused) is done again ticket by ticket, the plain way,
+            # where a real error surfaces as before.
+            if isinstance(error, unit_of_work.Redo):
+                logger.info("batch handled again ticket by ticket: %s", error)
+            else:
+                logger.warning(
+                    "batch failed in its unit of work; handling it ticket by ticket", exc_info=True
+                )
             result.redone += 1
             handled, last = _handle_batch(now, cursor, batch_size, in_unit=False)
         if not handled:

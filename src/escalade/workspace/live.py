@@ -13,6 +13,8 @@ and ``user-<id>`` (one person's notifications).
 from __future__ import annotations
 
 import asyncio
+import atexit
+import concurrent.futures
 import logging
 import threading
 from typing import Any
@@ -47,7 +49,10 @@ def remember_loop(loop: asyncio.AbstractEventLoop) -> None:
 
 
 def publish(group: str, event: dict[str, Any]) -> None:
-    """Send now. Never raises: a page that misses a notice is refreshed by the next one."""
+    """Hand a notice to the channel layer without waiting for it (see :func:`drain`).
+
+    Never raises: a page that misses a notice is refreshed by the next one.
+    """
     layer = get_channel_layer()
     if layer is None:
         return
@@ -56,11 +61,38 @@ def publish(group: str, event: dict[str, Any]) -> None:
         loop = _loop if _loop is not None and _loop.is_running() else _sending_loop()
         if _runs_in(loop):
             async_to_sync(layer.group_send)(group, message)
-        else:
-            future = asyncio.run_coroutine_threadsafe(layer.group_send(group, message), loop)
-            future.result(timeout=SEND_TIMEOUT_SECONDS)
+            return
+        future = asyncio.run_coroutine_threadsafe(_send(layer, group, message), loop)
     except Exception:  # the change is committed; a lost notice must not turn it into an error
         logger.warning("could not publish %s to %s", event.get("type"), group, exc_info=True)
+        return
+    with _in_flight_lock:
+        _in_flight.add(future)
+    future.add_done_callback(_landed)
+
+
+async def _send(layer, group: str, message: dict) -> None:
+    try:
+        await asyncio.wait_for(layer.group_send(group, message), SEND_TIMEOUT_SECONDS)
+    except Exception:
+        event = message["event"]
+        logger.warning("could not publish %s to %s", event.get("type"), group, exc_info=True)
+
+
+_in_flight: set[concurrent.futures.Future] = set()
+_in_flight_lock = threading.Lock()
+
+
+def _landed(future: concurrent.futures.Future) -> None:
+    with _in_flight_lock:
+        _in_flight.discard(future)
+
+
+def drain(timeout: float = SEND_TIMEOUT_SECONDS) -> None:
+    """Wait until every notice published so far has reached the channel layer (tests, exit)."""
+    with _in_flight_lock:
+        pending = list(_in_flight)
+    concurrent.futures.wait(pending, timeout=timeout)
 
 
 _own_loop: asyncio.AbstractEventLoop | None = None
@@ -71,7 +103,8 @@ def _sending_loop() -> asyncio.AbstractEventLoop:
     """A loop of our own in a daemon thread, for threads without a server loop (the worker).
 
     ``async_to_sync`` would start a thread and a loop for every notice, and the Redis layer a
-    connection per loop: a storm of escalations sends thousands of notices a minute.
+    connection per loop; and waiting for each notice in turn would hold the worker up: a
+    storm of escalations sends thousands of notices a minute.
     """
     global _own_loop
     with _own_loop_lock:
@@ -80,6 +113,7 @@ def _sending_loop() -> asyncio.AbstractEventLoop:
             threading.Thread(
                 target=_own_loop.run_forever, name="escalade-live", daemon=True
             ).start()
+            atexit.register(drain)  # a worker run once still sends what it published
         return _own_loop
 
 
