@@ -9,6 +9,7 @@ from django.contrib.auth import get_user_model
 from escalade.accounts import services as accounts
 from escalade.accounts.models import AgentProfile, Customer, Organisation, Team
 from escalade.core.actors import SYSTEM, Actor, actor_for
+from escalade.core.models import OutboxMessage
 from escalade.tickets import services as tickets
 from escalade.tickets.models import Ticket
 
@@ -85,3 +86,14 @@ def ticket(
 
 def actor(profile_or_customer: AgentProfile | Customer) -> Actor:
     return actor_for(profile_or_customer.user)
+
+
+def outbox_message(key: str, clock) -> OutboxMessage:
+    """An unsaved outbox message with the exactly-once key ``key``."""
+    return OutboxMessage(
+        channel="email",
+        dedupe_key=key,
+        payload={"to": ["ünïcødé@example.com"]},
+        next_attempt_at=clock.now(),
+        created_at=clock.now(),
+    )

@@ -6,18 +6,9 @@ from django.db.models.signals import post_save
 
 from escalade.core.db import insert_once
 from escalade.core.models import OutboxMessage
+from tests.factories import outbox_message
 
 pytestmark = pytest.mark.django_db
-
-
-def message(key: str, clock) -> OutboxMessage:
-    return OutboxMessage(
-        channel="email",
-        dedupe_key=key,
-        payload={"to": ["ünïcødé@example.com"]},
-        next_attempt_at=clock.now(),
-        created_at=clock.now(),
-    )
 
 
 def test_the_first_insert_wins_and_the_second_changes_nothing(clock):
@@ -28,8 +19,8 @@ def test_the_first_insert_wins_and_the_second_changes_nothing(clock):
 
     post_save.connect(on_save, sender=OutboxMessage)
     try:
-        first = insert_once(message("k1", clock))
-        again = message("k1", clock)
+        first = insert_once(outbox_message("k1", clock))
+        again = outbox_message("k1", clock)
         again.payload = {"to": ["someone-else@example.com"]}
         second = insert_once(again)
     finally:
@@ -44,7 +35,7 @@ def test_the_first_insert_wins_and_the_second_changes_nothing(clock):
 
 
 def test_errors_other_than_the_key_still_raise(clock):
-    broken = message("k2", clock)
+    broken = outbox_message("k2", clock)
     broken.next_attempt_at = None  # NOT NULL
     with pytest.raises(IntegrityError):
         insert_once(broken)

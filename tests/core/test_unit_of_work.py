@@ -10,19 +10,10 @@ from escalade.core.models import OutboxMessage
 from escalade.core.unit_of_work import Redo, unit_of_work
 from escalade.tickets.models import Ticket, TicketEvent
 from escalade.tickets.services import record_event
+from tests.factories import outbox_message
 
 pytestmark = pytest.mark.django_db
 ROBOT = system("test")
-
-
-def message(key: str, clock) -> OutboxMessage:
-    return OutboxMessage(
-        channel="email",
-        dedupe_key=key,
-        payload={"to": ["ünïcødé@example.com"]},
-        next_attempt_at=clock.now(),
-        created_at=clock.now(),
-    )
 
 
 def test_writes_wait_until_a_query_reads_their_table(make, clock):
@@ -69,8 +60,8 @@ def test_a_tracked_row_is_handed_out_as_a_copy_of_its_current_state(make, clock)
 
 def test_a_keyed_row_is_kept_once_within_the_unit(clock):
     with transaction.atomic(), unit_of_work():
-        first = db.insert_once(message("once", clock))
-        second = db.insert_once(message("once", clock))
+        first = db.insert_once(outbox_message("once", clock))
+        second = db.insert_once(outbox_message("once", clock))
     assert first is not None
     assert second is None
     assert OutboxMessage.objects.filter(dedupe_key="once").count() == 1
@@ -78,12 +69,12 @@ def test_a_keyed_row_is_kept_once_within_the_unit(clock):
 
 def test_a_key_already_stored_means_redo_and_nothing_of_the_unit_stays(make, clock):
     ticket = make.ticket(make.customer("di@example.com"))
-    db.insert_once(message("stored", clock))
+    db.insert_once(outbox_message("stored", clock))
 
     def batch():
         with transaction.atomic(), unit_of_work():
             record_event(ticket, ROBOT, "note", note="must go with the batch")
-            db.insert_once(message("stored", clock))
+            db.insert_once(outbox_message("stored", clock))
 
     with pytest.raises(Redo, match="unique key"):
         batch()
@@ -123,7 +114,7 @@ def test_a_rolled_back_savepoint_means_redo(make, clock):
 
 
 def test_errors_other_than_a_key_still_raise_when_the_rows_are_sent(make, clock):
-    broken = message("broken", clock)
+    broken = outbox_message("broken", clock)
     broken.next_attempt_at = None  # NOT NULL
 
     def batch():

@@ -14,7 +14,6 @@ from typing import Any, TypeVar
 
 from django.db import connection
 from django.db.models import Model
-from django.db.models.signals import post_save
 
 from escalade.core import unit_of_work
 
@@ -50,16 +49,7 @@ def insert_once(instance: M) -> M | None:
     if row is None:
         return None
     instance.pk = row[0]
-    instance._state.adding = False
-    instance._state.db = connection.alias
-    post_save.send(
-        sender=type(instance),
-        instance=instance,
-        created=True,
-        update_fields=None,
-        raw=False,
-        using=connection.alias,
-    )
+    unit_of_work.mark_stored(instance)
     return instance
 
 

@@ -77,6 +77,21 @@ def _key(model: type[Model], pk: Any) -> tuple[str, Any]:
     return (model._meta.label, pk)
 
 
+def mark_stored(instance: Model, *, signal: bool = True) -> None:
+    """What ``save()`` does after its INSERT: the row counts as stored, ``post_save`` is sent."""
+    instance._state.adding = False
+    instance._state.db = connection.alias
+    if signal:
+        post_save.send(
+            sender=type(instance),
+            instance=instance,
+            created=True,
+            update_fields=None,
+            raw=False,
+            using=connection.alias,
+        )
+
+
 @functools.cache
 def _quoted(model: type[Model]) -> str:
     return connection.ops.quote_name(model._meta.db_table)
@@ -202,8 +217,6 @@ class UnitOfWork:
             self.keys |= keys
         if instance.pk is None:
             instance.pk = self._next_id(model)
-        instance._state.adding = False
-        instance._state.db = connection.alias
         key = _key(model, instance.pk)
         self.inserts[key] = instance
         self._pending_tables.add(_quoted(model))
@@ -212,15 +225,7 @@ class UnitOfWork:
             if rows is not None:
                 rows.append(instance)
                 self._new_children.add(key)
-        if signal:
-            post_save.send(
-                sender=model,
-                instance=instance,
-                created=True,
-                update_fields=None,
-                raw=False,
-                using=connection.alias,
-            )
+        mark_stored(instance, signal=signal)
         return instance
 
     def save_fields(self, instance: Model, names: Iterable[str]) -> bool:
