@@ -156,6 +156,8 @@ def cmd_worker(args: argparse.Namespace) -> int:
 def cmd_policy(args: argparse.Namespace) -> int:
     from pathlib import Path
 
+    from django.utils.translation import gettext as _
+
     from escalade.core.actors import system
     from escalade.core.errors import ServiceError
     from escalade.escalation import selectors, services
@@ -168,23 +170,21 @@ def cmd_policy(args: argparse.Namespace) -> int:
             sys.stdout.write(text)
         else:
             path.write_text(text, encoding="utf-8")
-            print(f"exported to {path}")
+            print(_("exported to %(path)s") % {"path": path})
         return 0
     try:
         text = sys.stdin.read() if args.file == "-" else path.read_text(encoding="utf-8")
     except (OSError, UnicodeDecodeError) as exc:
-        return _fail(f"{args.file}: cannot read: {exc}")
+        return _fail(_("%(file)s: cannot read: %(error)s") % {"file": args.file, "error": exc})
     try:
         doc = load_document(text, source=args.file)
         services.check_references(doc, args.file)
         if args.action == "apply":
             counts = services.apply_document(system("policy-apply"), doc, args.file)
-            print(
-                "applied: "
-                + ", ".join(f"{count} {name.replace('_', ' ')}" for name, count in counts.items())
-            )
+            applied = ", ".join(f"{count} {name}" for name, count in counts.items())
+            print(_("applied: %(counts)s") % {"counts": applied})
         else:
-            print(f"{args.file}: valid")
+            print(_("%(file)s: valid") % {"file": args.file})
     except DocumentError as exc:
         print(str(exc), file=sys.stderr)
         return 1

@@ -134,6 +134,7 @@ class PersonSeed:
     availability: str
     reports_to: str | None
     ui_language: str = "en"
+    time_zone: str = ""
 
 
 FRONT_SKILLS = ("account", "login", "shipping")
@@ -170,9 +171,9 @@ PEOPLE = (
     PersonSeed("piotr", "Piotr Kowalski", "agent", ("support-pl",), ("pl", "en"), FRONT_SKILLS,
                20, ONLINE, "sofia", "pl"),
     PersonSeed("wei", "Wei Chen", "agent", ("support-zh",), ("zh-hans", "en"), FRONT_SKILLS,
-               20, ONLINE, "sofia", "zh-hans"),
+               20, ONLINE, "sofia", "zh-hans", "Asia/Shanghai"),
     PersonSeed("li", "Li Huang", "agent", ("support-zh",), ("zh-hans", "en"), FRONT_SKILLS,
-               20, ONLINE, "sofia", "zh-hans"),
+               20, ONLINE, "sofia", "zh-hans", "Asia/Shanghai"),
     # Billing (finance).
     PersonSeed("emre", "Emre Aydın", "agent", ("billing-l1",), ("tr", "en"),
                ("payments", "refunds"), 15, ONLINE, "henrik", "tr"),
@@ -1408,10 +1409,13 @@ class _Loader:
             )
             self.users[person.username] = profile.user
             self.actors[person.username] = actor_for(profile.user)
-            if person.ui_language != "en":
-                # The agents choose their interface language themselves.
+            if person.ui_language != "en" or person.time_zone:
+                # The agents choose their interface language and time zone themselves.
                 accounts.update_agent(
-                    self.actors[person.username], profile.user.pk, ui_language=person.ui_language
+                    self.actors[person.username],
+                    profile.user.pk,
+                    ui_language=person.ui_language,
+                    time_zone=person.time_zone,
                 )
         for team in TEAMS:
             accounts.save_team(

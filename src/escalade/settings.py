@@ -117,7 +117,7 @@ MIDDLEWARE = [
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
-    "escalade.accounts.middleware.UserLanguageMiddleware",
+    "escalade.accounts.middleware.AgentPreferencesMiddleware",
     "escalade.portal.middleware.CustomerLanguageMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
@@ -174,7 +174,6 @@ PORTAL_RATE_WINDOW_SECONDS = int(os.environ.get("ESCALADE_PORTAL_RATE_WINDOW", "
 # Days a satisfaction survey mailed when a ticket is solved can be answered.
 SURVEY_TTL_DAYS = int(os.environ.get("ESCALADE_SURVEY_TTL_DAYS", "30"))
 
-LANGUAGE_CODE = "en"
 LANGUAGES = [
     ("en", _("English")),
     ("nb", _("Norwegian Bokmål")),
@@ -183,6 +182,12 @@ LANGUAGES = [
     ("pl", _("Polish")),
     ("zh-hans", _("Simplified Chinese")),
 ]
+# The site's language: for the command line, and for mail when nothing closer is known.
+LANGUAGE_CODE = os.environ.get("ESCALADE_LANGUAGE", "en").strip().lower()
+if LANGUAGE_CODE not in dict(LANGUAGES):
+    raise RuntimeError(
+        f"ESCALADE_LANGUAGE={LANGUAGE_CODE!r} is not one of {', '.join(dict(LANGUAGES))}"
+    )
 LOCALE_PATHS = [PACKAGE_DIR / "locale"]
 TIME_ZONE = os.environ.get("ESCALADE_TIME_ZONE", "UTC")
 USE_I18N = True

@@ -281,7 +281,7 @@ def test_the_error_message_names_the_source_and_counts_problems():
         ),
         (
             "version: 1\ncalendars: {team: {timezone: UTC, hours: 24/7}}\n",
-            "line 2: calendars.team: 'team' is reserved: it means the ticket's team",
+            "line 2: calendars.team: 'team' is reserved: it means the calendar of the ticket's team",
         ),
         (
             "version: 1\ncalendars: {x: {timezone: UTC, hours: 24/7, closed: [2026-12-31..2026-12-24]}}\n",
@@ -293,7 +293,7 @@ def test_the_error_message_names_the_source_and_counts_problems():
         ),
         (
             "version: 1\npaths:\n  - name: P\n    levels:\n      - {team: a, role: manager}\n",
-            "line 5: paths[0].levels[0]: needs exactly one of team, role or agent",
+            "line 5: paths[0].levels[0]: needs exactly one of the keys team, role or agent",
         ),
         (
             "version: 1\npaths:\n  - name: P\n    levels: []\n",
@@ -306,18 +306,18 @@ def test_the_error_message_names_the_source_and_counts_problems():
         (
             "version: 1\nrules:\n  - name: R\n    on: ticket_created\n    metric: resolution\n"
             "    actions: [add_tag: x]\n",
-            "line 5: rules[0].metric: only applies to on: sla_warning or sla_breach",
+            "line 5: rules[0].metric: only applies to on: sla_warning, sla_breach",
         ),
         (
             "version: 1\nrules:\n  - name: R\n    on: customer_request\n    actions:\n"
             "      - escalate: {to: manager, team: finance}\n",
-            "line 6: rules[0].actions[0].escalate: needs exactly one of to or team",
+            "line 6: rules[0].actions[0].escalate: needs exactly one of the keys to or team",
         ),
         (
             "version: 1\nrules:\n  - name: R\n    on: customer_request\n    actions:\n"
             "      - {add_tag: x, notify: [team]}\n",
-            "line 6: rules[0].actions[0]: an action is one key: escalate, notify, "
-            "raise_priority, add_tag, webhook",
+            "line 6: rules[0].actions[0]: an action is a mapping with exactly one key, one of "
+            "escalate, notify, raise_priority, add_tag, webhook",
         ),
         (
             "version: 1\nrules:\n  - {name: R, on: ticket_created, actions: [raise_priority: 4]}\n",
@@ -579,3 +579,34 @@ def documents(draw):
 def test_generated_documents_round_trip(doc):
     text = dump_document(doc)
     assert load_document(text) == doc
+
+
+@pytest.mark.parametrize("language", ["nb", "tr", "it", "pl", "zh-hans"])
+def test_problems_are_told_in_the_readers_language(language):
+    from django.utils import translation
+    from django.utils.translation import gettext, ngettext
+
+    text = "version: 1\nsla_policies:\n  - name: A\n    tagrets: {}\n"
+    with translation.override(language):
+        with pytest.raises(DocumentError) as caught:
+            load_document(text, "company.yaml")
+        located = gettext("line %(line)s: %(path)s: %(message)s")
+        missing = located % {
+            "line": 3,
+            "path": "sla_policies[0]",
+            "message": gettext("missing '%(key)s'") % {"key": "targets"},
+        }
+        unknown = located % {
+            "line": 4,
+            "path": "sla_policies[0].tagrets",
+            "message": gettext("unknown key%(hint)s")
+            % {"hint": gettext(" (did you mean '%(word)s'?)") % {"word": "targets"}},
+        }
+        header = ngettext("%(source)s: %(count)d problem", "%(source)s: %(count)d problems", 2)
+    assert str(caught.value).splitlines() == [
+        header % {"source": "company.yaml", "count": 2},
+        missing,
+        unknown,
+    ]
+    assert "missing" not in missing
+    assert "unknown key" not in unknown

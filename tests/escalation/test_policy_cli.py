@@ -37,7 +37,7 @@ def test_the_example_validates_applies_and_exports_back_to_the_same_document(dem
     assert run_escalade("policy", "validate", str(EXAMPLE)).returncode == 0
     applied = run_escalade("policy", "apply", str(EXAMPLE))
     assert applied.returncode == 0, applied.stderr
-    assert "3 sla policies" in applied.stdout
+    assert "3 sla_policies" in applied.stdout
     assert list(SlaPolicy.objects.order_by("position").values_list("name", flat=True)) == [
         "VIP",
         "Premium",
@@ -100,6 +100,34 @@ def test_unknown_teams_are_reported_with_their_line(demo_org, tmp_path):
     assert "unknown team 'finance-dept'" in result.stderr
 
 
+def test_the_command_line_speaks_the_site_language(demo_org, tmp_path):
+    from django.utils import translation
+    from django.utils.translation import gettext
+
+    doc = tmp_path / "unknown.yaml"
+    doc.write_text("version: 1\nrouting:\n  - name: r\n    team: økonomi\n", encoding="utf-8")
+    result = run_escalade("policy", "validate", str(doc), ESCALADE_LANGUAGE="nb")
+    with translation.override("nb"):
+        expected = gettext("line %(line)s: %(path)s: %(message)s") % {
+            "line": 4,
+            "path": "routing[0].team",
+            "message": gettext("%(value)s is not a valid name (%(hint)s)")
+            % {
+                "value": "'økonomi'",
+                "hint": gettext("lower-case letters, digits, '-' and '_', e.g. billing-l1"),
+            },
+        }
+    assert result.returncode == 1
+    assert expected in result.stderr
+    assert "is not" not in result.stderr
+
+    unknown_language = run_escalade("policy", "validate", str(doc), ESCALADE_LANGUAGE="xx")
+    assert unknown_language.returncode != 0
+    assert "ESCALADE_LANGUAGE='xx' is not one of en, nb, tr, it, pl, zh-hans" in (
+        unknown_language.stderr
+    )
+
+
 def test_unreadable_input_is_a_clear_cli_error(tmp_path):
     missing = run_escalade("policy", "validate", str(tmp_path / "nope.yaml"))
     assert missing.returncode == 2
@@ -111,6 +139,8 @@ def test_unreadable_input_is_a_clear_cli_error(tmp_path):
 
 def test_the_document_over_http_is_admin_only_and_reports_line_numbers(demo_org, make):
     from django.test import Client
+    from django.utils import translation
+    from django.utils.translation import gettext
 
     admin = Client()
     admin.force_login(make.agent("root", role="admin").user)
@@ -133,4 +163,17 @@ def test_the_document_over_http_is_admin_only_and_reports_line_numbers(demo_org,
     )
     assert broken.status_code == 422
     assert "line 4" in broken.json()["detail"]
+    in_italian = admin.put(
+        "/api/v1/policy",
+        data="version: 1\nrules:\n  - name: x\n    on: sla_breach\n    actions: []\n",
+        content_type="application/yaml",
+        HTTP_ACCEPT_LANGUAGE="it",
+    )
+    with translation.override("it"):
+        expected = gettext("line %(line)s: %(path)s: %(message)s") % {
+            "line": 5,
+            "path": "rules[0].actions",
+            "message": gettext("must not be empty"),
+        }
+    assert in_italian.json()["detail"] == expected != "line 5: rules[0].actions: must not be empty"
     assert agent.get("/api/v1/policy").status_code == 403

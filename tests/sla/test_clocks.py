@@ -226,6 +226,20 @@ def test_holidays_and_weekends_are_not_business_time(make, clock, vip_policy, vi
     assert clocks_of(ticket)["first_response"].due_at == oslo(2026, 12, 28, 8, 30)
 
 
+def test_a_calendar_error_is_told_in_the_admins_language():
+    from django.utils import translation
+    from django.utils.translation import gettext
+
+    from escalade.core.errors import ValidationFailed
+
+    with translation.override("tr"), pytest.raises(ValidationFailed) as error:
+        sla.save_calendar(SYSTEM, "mars", {"timezone": "Mars/Olympus", "hours": "24/7"})
+    with translation.override("tr"):
+        reason = gettext("%(value)r is not an IANA time zone") % {"value": "Mars/Olympus"}
+    assert error.value.message == f"calendars.mars: timezone: {reason}"
+    assert "is not" not in reason
+
+
 def test_invalid_calendar_and_policy_input_is_refused_naming_the_field():
     from escalade.core.errors import ValidationFailed
 

@@ -396,6 +396,20 @@ def test_an_agent_can_set_only_their_own_availability(agent, agent_client, make)
     )
 
 
+def test_an_agent_sets_their_own_time_zone_and_a_wrong_one_is_named(agent, agent_client, make):
+    other = make.agent("bob")
+    mine = f"/api/v1/agents/{agent.user_id}"
+    assert patch(agent_client, mine, {"time_zone": "Europe/Istanbul"}).json()["time_zone"] == (
+        "Europe/Istanbul"
+    )
+    wrong = patch(agent_client, mine, {"time_zone": "Europe/Atlantis"})
+    assert wrong.status_code == 422
+    assert "Europe/Atlantis" in wrong.json()["detail"]
+    assert patch(agent_client, mine, {"time_zone": ""}).json()["time_zone"] == ""
+    theirs = f"/api/v1/agents/{other.user_id}"
+    assert patch(agent_client, theirs, {"time_zone": "UTC"}).status_code == 403
+
+
 def test_customers_organisations_teams_and_agents_listings(agent_client, make):
     org = make.organisation("Fjordkraft", tier="vip", domains=["fjord.no"])
     accounts.create_customer(make.actor(make.agent()), name="Kari", email="kari@fjord.no")

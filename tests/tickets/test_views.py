@@ -132,3 +132,55 @@ def test_the_language_switch_translates_the_workspace(browser, agent):
     page = browser.get("/queue/")
     assert page.status_code == 200
     assert 'lang="pl"' in page.content.decode()
+
+
+def test_an_agent_sees_times_in_their_own_time_zone(browser, agent, make):
+    from zoneinfo import ZoneInfo
+
+    ticket = make.ticket()
+    opened = ticket.messages.get().created_at
+    page = browser.get(f"/tickets/{ticket.pk}/").content.decode()
+    assert f'datetime="{opened.astimezone(ZoneInfo("UTC")).isoformat()}"' in page
+
+    browser.post(
+        "/preferences/",
+        {"time_zone": "Asia/Shanghai", "next": "/queue/", "csrfmiddlewaretoken": csrf(browser)},
+    )
+    agent.refresh_from_db()
+    assert agent.time_zone == "Asia/Shanghai"
+    page = browser.get(f"/tickets/{ticket.pk}/").content.decode()
+    assert f'datetime="{opened.astimezone(ZoneInfo("Asia/Shanghai")).isoformat()}"' in page
+    assert 'value="Asia/Shanghai"' in page
+
+    refused = browser.post(
+        "/preferences/",
+        {"time_zone": "Mars/Olympus", "next": "/queue/", "csrfmiddlewaretoken": csrf(browser)},
+        follow=True,
+    )
+    assert "Mars/Olympus" in refused.content.decode()
+    agent.refresh_from_db()
+    assert agent.time_zone == "Asia/Shanghai"
+
+    browser.post(
+        "/preferences/",
+        {"time_zone": "", "next": "/queue/", "csrfmiddlewaretoken": csrf(browser)},
+    )
+    agent.refresh_from_db()
+    assert agent.time_zone == ""
+
+
+def test_the_time_zone_field_suggests_the_companys_zones_first(browser, make):
+    make.team("support-tr", timezone="Europe/Istanbul")
+    page = browser.get("/queue/").content.decode()
+    assert 'hx-get="/preferences/time-zones/"' in page
+
+    options = browser.get("/preferences/time-zones/").content.decode()
+    listed = options.split('<option value="')[1:]
+    zones = [item.split('"')[0] for item in listed]
+    assert zones.index("Europe/Istanbul") < zones.index("Africa/Abidjan")
+    assert "Pacific/Auckland" in zones
+    assert len(zones) == len(set(zones))
+
+    customer = Client()
+    customer.force_login(make.customer(with_login=True).user)
+    assert customer.get("/preferences/time-zones/").status_code == 302

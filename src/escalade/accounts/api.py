@@ -111,6 +111,7 @@ class AgentOut(Schema):
     capacity: int
     open_tickets: int
     availability: str
+    time_zone: str
     reports_to_id: int | None
 
     @staticmethod
@@ -151,6 +152,7 @@ class AgentPatch(Schema):
     role: Literal["agent", "supervisor", "manager", "admin"] | None = None
     availability: Literal["online", "away", "offline"] | None = None
     ui_language: str | None = Field(None, max_length=10)
+    time_zone: str | None = Field(None, max_length=64)
     languages: list[str] | None = None
     skills: list[str] | None = None
     capacity: int | None = Field(None, ge=0, le=10_000)

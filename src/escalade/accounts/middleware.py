@@ -1,8 +1,11 @@
-from django.utils import translation
+from contextlib import ExitStack
+
+from django.utils import timezone, translation
 
 
-class UserLanguageMiddleware:
-    """An agent's chosen interface language wins over the browser's."""
+class AgentPreferencesMiddleware:
+    """An agent's chosen interface language wins over the browser's; their time zone is used
+    for every time shown."""
 
     def __init__(self, get_response):
         self.get_response = get_response
@@ -14,10 +17,14 @@ class UserLanguageMiddleware:
             if user is not None and user.is_authenticated
             else None
         )
-        if profile is None or not profile.ui_language:
+        if profile is None:
             return self.get_response(request)
         # override, not activate: the thread may serve the next request or run
-        # service code for someone else, and must not keep this agent's language.
-        with translation.override(profile.ui_language):
-            request.LANGUAGE_CODE = profile.ui_language
+        # service code for someone else, and must not keep this agent's preferences.
+        with ExitStack() as preferences:
+            if profile.ui_language:
+                preferences.enter_context(translation.override(profile.ui_language))
+                request.LANGUAGE_CODE = profile.ui_language
+            if profile.time_zone:
+                preferences.enter_context(timezone.override(profile.time_zone))
             return self.get_response(request)

@@ -150,6 +150,12 @@ class AgentProfile(models.Model):
         verbose_name=_("reports to"),
     )
     ui_language = models.CharField(_("interface language"), max_length=10, blank=True)
+    time_zone = models.CharField(
+        _("time zone"),
+        max_length=64,
+        blank=True,
+        help_text=_("Times are shown in this zone (an IANA name); empty: the site's time zone."),
+    )
 
     class Meta:
         verbose_name = _("agent")

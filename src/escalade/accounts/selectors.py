@@ -1,3 +1,6 @@
+import zoneinfo
+
+from django.conf import settings
 from django.db.models import Count, Q, QuerySet
 
 from escalade.accounts.models import AgentProfile, Customer, Organisation, Team
@@ -28,3 +31,12 @@ def teams() -> QuerySet[Team]:
 
 def organisations() -> QuerySet[Organisation]:
     return Organisation.objects.order_by("name")
+
+
+def time_zone_choices() -> list[str]:
+    """Every IANA zone, those of the company's teams and organisations and the site's first."""
+    in_use = {settings.TIME_ZONE, "UTC"}
+    in_use.update(Team.objects.values_list("timezone", flat=True).distinct())
+    in_use.update(Organisation.objects.values_list("timezone", flat=True).distinct())
+    rest = zoneinfo.available_timezones() - in_use
+    return sorted(in_use) + sorted(rest)

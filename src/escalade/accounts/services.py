@@ -243,7 +243,7 @@ def create_agent(
 
 @transaction.atomic
 def update_agent(actor: Actor, user_id: int, **fields: Any) -> AgentProfile:
-    """Admins change anything; an agent may change only their own availability and language."""
+    """Admins change anything; an agent only their own availability, language and time zone."""
     profile = (
         AgentProfile.objects.select_for_update()
         .filter(user_id=user_id)
@@ -252,7 +252,7 @@ def update_agent(actor: Actor, user_id: int, **fields: Any) -> AgentProfile:
     )
     if profile is None:
         raise NotFound()
-    own_fields = {"availability", "ui_language"}
+    own_fields = {"availability", "ui_language", "time_zone"}
     if not (
         actor.is_admin
         or (actor.user is not None and actor.user.pk == user_id and set(fields) <= own_fields)
@@ -266,6 +266,9 @@ def update_agent(actor: Actor, user_id: int, **fields: Any) -> AgentProfile:
         if fields["ui_language"] and fields["ui_language"] not in dict(settings.LANGUAGES):
             raise ValidationFailed(_("ui_language: not a supported language"), field="ui_language")
         profile.ui_language = fields["ui_language"]
+    if "time_zone" in fields:
+        chosen = (fields["time_zone"] or "").strip()
+        profile.time_zone = validation.time_zone(chosen, "time_zone") if chosen else ""
     if "role" in fields:
         profile.role = validation.choice(fields["role"], AgentProfile.Role, "role")
     for field in ("languages", "skills"):

@@ -5,9 +5,9 @@ from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.utils.http import url_has_allowed_host_and_scheme
 from django.utils.translation import gettext as _
-from django.views.decorators.http import require_http_methods, require_POST
+from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
-from escalade.accounts import services
+from escalade.accounts import selectors, services
 from escalade.core.actors import actor_for
 from escalade.core.errors import RateLimited, ServiceError
 
@@ -48,13 +48,23 @@ def logout_view(request: HttpRequest) -> HttpResponse:
     return redirect("login")
 
 
+@require_GET
+def time_zones_view(request: HttpRequest) -> HttpResponse:
+    """The choices for the time zone preference, fetched when the field is first used."""
+    if actor_for(request.user).agent is None:
+        return redirect("login")
+    return render(request, "accounts/_time_zones.html", {"zones": selectors.time_zone_choices()})
+
+
 @require_POST
 def preferences_view(request: HttpRequest) -> HttpResponse:
     actor = actor_for(request.user)
     if actor.user is None or actor.agent is None:
         return redirect("login")
     fields = {
-        key: request.POST[key] for key in ("ui_language", "availability") if key in request.POST
+        key: request.POST[key]
+        for key in ("ui_language", "time_zone", "availability")
+        if key in request.POST
     }
     try:
         services.update_agent(actor, actor.user.pk, **fields)

@@ -7,8 +7,8 @@ class CoreConfig(AppConfig):
     verbose_name = "Core"
 
     def ready(self) -> None:
-        from django.utils.translation import gettext
+        from django.utils.translation import gettext, ngettext
 
-        from escalade.core import conditions
+        from escalade.core import messages
 
-        conditions.use_translation(gettext)
+        messages.use_translation(gettext, ngettext)

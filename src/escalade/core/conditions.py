@@ -15,20 +15,7 @@ from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any, Generic, TypeVar
 
-# Reasons and errors are read by people: they go through a translation function that the
-# Django app installs (use_translation); this module stays free of framework imports. `_` marks
-# the messages for extraction (xgettext knows it) and translates them at run time.
-_translate: Callable[[str], str] = str
-
-
-def use_translation(translate: Callable[[str], str]) -> None:
-    global _translate
-    _translate = translate
-
-
-def _(message: str) -> str:
-    return _translate(message)
-
+from escalade.core.messages import _
 
 PRIORITIES = ("low", "normal", "high", "urgent")
 ORG_TIERS = ("standard", "premium", "vip")

@@ -27,12 +27,13 @@ from escalade.core.conditions import (
     did_you_mean,
     is_single_line,
 )
+from escalade.core.messages import _, ngettext
 
 # --- durations ------------------------------------------------------------------------
 
 _DURATION_UNITS = (("d", 86400), ("h", 3600), ("m", 60), ("s", 1))
 _DURATION = re.compile(r"(?:(\d+)d)?\s*(?:(\d+)h)?\s*(?:(\d+)m)?\s*(?:(\d+)s)?")
-DURATION_HINT = "use e.g. 30m, 4h, 2d"
+DURATION_HINT = _("use e.g. 30m, 4h, 2d")
 
 
 def parse_duration(value: str | int) -> int:
@@ -44,10 +45,13 @@ def parse_duration(value: str | int) -> int:
     text = value.strip() if isinstance(value, str) else ""
     found = _DURATION.fullmatch(text) if text else None
     if not found:
-        raise ValueError(f"'{value}' is not a duration ({DURATION_HINT})")
+        raise ValueError(
+            _("'%(value)s' is not a duration (%(hint)s)")
+            % {"value": value, "hint": _(DURATION_HINT)}
+        )
     return sum(
         int(amount or 0) * size
-        for amount, (_, size) in zip(found.groups(), _DURATION_UNITS, strict=True)
+        for amount, (_unit, size) in zip(found.groups(), _DURATION_UNITS, strict=True)
     )
 
 
@@ -79,7 +83,7 @@ CURRENT_TEAM = "current"
 LEVEL_ROLES = ("supervisor", "manager")
 DEFAULT_LEVEL_NOTIFY = ("assignee", "team")
 NOTIFY_TARGETS = ("assignee", "team", "team_manager", "supervisor", "manager")
-RECIPIENT_HINT = (
+RECIPIENT_HINT = _(
     "use assignee, team, team_manager, supervisor, manager, "
     "role:<role>, agent:<username>, webhook:<name> or email:<address>"
 )
@@ -127,8 +131,13 @@ class Problem:
     message: str
 
     def __str__(self) -> str:
-        where = f"{self.path}: " if self.path else ""
-        return f"line {self.line}: {where}{self.message}"
+        if self.path:
+            return _("line %(line)s: %(path)s: %(message)s") % {
+                "line": self.line,
+                "path": self.path,
+                "message": self.message,
+            }
+        return _("line %(line)s: %(message)s") % {"line": self.line, "message": self.message}
 
 
 class DocumentError(ValueError):
@@ -138,7 +147,9 @@ class DocumentError(ValueError):
         self.problems = sorted(problems, key=lambda p: (p.line, p.column))
         self.source = source
         count = len(self.problems)
-        header = f"{source}: {count} problem{'s' * (count != 1)}"
+        header = ngettext(
+            "%(source)s: %(count)d problem", "%(source)s: %(count)d problems", count
+        ) % {"source": source, "count": count}
         super().__init__("\n".join([header, *(str(p) for p in self.problems)]))
 
 
@@ -317,7 +328,7 @@ def _condition_references(when: Conditions, path: str) -> Iterator[Reference]:
 
 def _notify_references(recipients: Sequence[str], path: str) -> Iterator[Reference]:
     for index, recipient in enumerate(recipients):
-        prefix, _, name = recipient.partition(":")
+        prefix, _colon, name = recipient.partition(":")
         if prefix in ("agent", "role"):
             yield Reference(prefix, name, f"{path}[{index}]")
 
@@ -444,13 +455,17 @@ class _Reader:
             raise _TooLarge
         self.positions.setdefault(render_path(path), _line_column(node.start_mark))
         if node.tag not in (_NULL, _BOOL, _INT, _FLOAT, _STR, _SEQ, _MAP):
-            self.report(path, f"unsupported YAML tag {node.tag}")
+            self.report(path, _("unsupported YAML tag %(tag)s") % {"tag": node.tag})
             return None
         if isinstance(node, yaml.ScalarNode):
             try:
                 return _scalar(node)
             except (KeyError, ValueError):
-                self.report(path, f"'{node.value}' is not a valid {node.tag.rsplit(':', 1)[-1]}")
+                self.report(
+                    path,
+                    _("'%(value)s' is not a valid %(type)s")
+                    % {"value": node.value, "type": node.tag.rsplit(":", 1)[-1]},
+                )
                 return node.value
         active = active | {id(node)}
         if isinstance(node, yaml.SequenceNode):
@@ -458,13 +473,14 @@ class _Reader:
         mapping: dict[str, Any] = {}
         for key_node, value_node in node.value:
             if not isinstance(key_node, yaml.ScalarNode):
-                self.report(path, "keys must be plain text", at=key_node.start_mark)
+                self.report(path, _("keys must be plain text"), at=key_node.start_mark)
                 continue
             # Keys are names, never YAML booleans: `on:` stays "on".
             key = key_node.value
             key_path = (*path, key)
             if key in mapping:
-                self.report(key_path, f"duplicate key '{key}'", at=key_node.start_mark)
+                message = _("duplicate key '%(key)s'") % {"key": key}
+                self.report(key_path, message, at=key_node.start_mark)
                 continue
             self.positions[render_path(key_path)] = _line_column(key_node.start_mark)
             mapping[key] = self.plain(value_node, key_path, active)
@@ -479,6 +495,13 @@ class _TooLarge(Exception):
 # Every check reports its problem and returns a best-effort value, so one pass finds all
 # problems; the document is only returned when there were none.
 
+# Calendar names that stand for a calendar found at run time.
+RESERVED_CALENDAR_NAMES = {
+    CALENDAR_FROM_TEAM: lambda: _("'team' is reserved: it means the calendar of the ticket's team"),
+    CALENDAR_FROM_ORGANISATION: lambda: _(
+        "'organisation' is reserved: it means the calendar of the customer's organisation"
+    ),
+}
 SECTIONS = ("version", "calendars", "sla_policies", "routing", "paths", "rules", "webhooks")
 ACTION_KINDS = ("escalate", "notify", "raise_priority", "add_tag", "webhook")
 
@@ -503,19 +526,25 @@ class _Validator:
     ) -> dict[str, Any]:
         """The mapping, with unknown and missing keys reported; {} when it is not one."""
         if not isinstance(value, dict):
-            self.report(path, f"must be a mapping with keys such as {', '.join(allowed[:3])}")
+            self.report(
+                path,
+                _("must be a mapping with keys such as %(keys)s")
+                % {"keys": ", ".join(allowed[:3])},
+            )
             return {}
         for key in value:
             if key not in allowed:
-                self.report((*path, key), f"unknown key{did_you_mean(key, allowed)}")
+                hint = did_you_mean(key, allowed)
+                self.report((*path, key), _("unknown key%(hint)s") % {"hint": hint})
         for key in required:
             if value.get(key) is None:
-                self.report(path, f"missing '{key}'")
+                self.report(path, _("missing '%(key)s'") % {"key": key})
         return value
 
-    def mapping_of(self, value: Any, path: Path, description: str) -> dict[str, Any]:
+    def mapping_of(self, value: Any, path: Path, problem: str) -> dict[str, Any]:
+        """The mapping; `problem` reported when it is not one."""
         if not isinstance(value, dict):
-            self.report(path, f"must be a mapping of {description}")
+            self.report(path, problem)
             return {}
         return value
 
@@ -528,10 +557,10 @@ class _Validator:
 
     def items(self, value: Any, path: Path, parse_item: Parse, non_empty: bool = False) -> tuple:
         if not isinstance(value, list):
-            self.report(path, "must be a list")
+            self.report(path, _("must be a list"))
             return ()
         if non_empty and not value:
-            self.report(path, "must not be empty")
+            self.report(path, _("must not be empty"))
         return tuple(parse_item(item, (*path, index)) for index, item in enumerate(value))
 
     def list_of(self, parse_item: Parse, non_empty: bool = False) -> Parse:
@@ -542,16 +571,22 @@ class _Validator:
             if value in allowed:
                 return value
             hint = did_you_mean(value, allowed) if isinstance(value, str) else ""
-            self.report(path, f"{_describe(value)} is not one of {', '.join(allowed)}{hint}")
+            self.report(
+                path,
+                _("%(value)s is not one of %(allowed)s%(hint)s")
+                % {"value": _describe(value), "allowed": ", ".join(allowed), "hint": hint},
+            )
             return None
 
         return parse
 
-    def matching(self, pattern: re.Pattern[str], what: str) -> Parse:
+    def matching(self, pattern: re.Pattern[str], problem: str, **params: str) -> Parse:
+        """Text matching `pattern`; else `problem`, a message about %(value)s, is reported."""
+
         def parse(value: Any, path: Path) -> str | None:
             if isinstance(value, str) and pattern.fullmatch(value):
                 return value
-            self.report(path, f"{_describe(value)} is not {what}")
+            self.report(path, problem % {"value": _describe(value), **params})
             return None
 
         return parse
@@ -559,20 +594,25 @@ class _Validator:
     def text(self, value: Any, path: Path) -> str | None:
         if isinstance(value, str) and value.strip() and is_single_line(value):
             return value
-        self.report(path, "must be one non-empty line of text")
+        self.report(path, _("must be one non-empty line of text"))
         return None
 
     def slug(self, value: Any, path: Path) -> str | None:
-        return self.matching(SLUG, f"a valid name ({SLUG_HINT})")(value, path)
+        problem = _("%(value)s is not a valid name (%(hint)s)")
+        return self.matching(SLUG, problem, hint=_(SLUG_HINT))(value, path)
 
     def duration(self, value: Any, path: Path) -> int | None:
         try:
             seconds = parse_duration(value)
         except ValueError:
-            self.report(path, f"{_describe(value)} is not a duration ({DURATION_HINT})")
+            self.report(
+                path,
+                _("%(value)s is not a duration (%(hint)s)")
+                % {"value": _describe(value), "hint": _(DURATION_HINT)},
+            )
             return None
         if seconds == 0:
-            self.report(path, "must be longer than zero")
+            self.report(path, _("must be longer than zero"))
         return seconds
 
     def conditions(self, value: Any, path: Path) -> Conditions:
@@ -589,7 +629,11 @@ class _Validator:
             name = item.get("name") if isinstance(item, dict) else None
             if isinstance(name, str) and name in first_use:
                 used_by = render_path((*path, first_use[name]))
-                self.report((*path, index, "name"), f"'{name}' is already used by {used_by}")
+                message = _("'%(name)s' is already used by %(path)s") % {
+                    "name": name,
+                    "path": used_by,
+                }
+                self.report((*path, index, "name"), message)
             elif isinstance(name, str):
                 first_use[name] = index
         return self.items(value, path, parse_item)
@@ -600,7 +644,8 @@ class _Validator:
         top = self.mapping(root, (), SECTIONS, required=("version",))
         version = top.get("version")
         if version is not None and (type(version) is not int or version != 1):
-            self.report(("version",), f"{_describe(version)} is not supported (use 1)")
+            message = _("%(value)s is not supported (use 1)") % {"value": _describe(version)}
+            self.report(("version",), message)
         # Sections others refer to come first, so every reference can be checked.
         calendars = self.field(top, (), "calendars", self.calendars, {})
         webhooks = self.field(top, (), "webhooks", self.webhooks, {})
@@ -622,11 +667,13 @@ class _Validator:
     # calendars
 
     def calendars(self, value: Any, path: Path) -> dict[str, dict[str, Any]]:
-        calendars = self.mapping_of(value, path, "calendar name to calendar")
+        calendars = self.mapping_of(
+            value, path, _("must be a mapping of calendar name to calendar")
+        )
         self.calendar_names = list(calendars)
         for name, spec in calendars.items():
-            if name in (CALENDAR_FROM_TEAM, CALENDAR_FROM_ORGANISATION):
-                self.report((*path, name), f"'{name}' is reserved: it means the ticket's {name}")
+            if name in RESERVED_CALENDAR_NAMES:
+                self.report((*path, name), RESERVED_CALENDAR_NAMES[name]())
             else:
                 self.slug(name, (*path, name))
             self.calendar(spec, (*path, name))
@@ -645,28 +692,30 @@ class _Validator:
         try:
             zoneinfo.ZoneInfo(value)
         except (zoneinfo.ZoneInfoNotFoundError, ValueError, TypeError):
-            hint = "use e.g. Europe/Oslo, Asia/Shanghai"
-            self.report(path, f"{_describe(value)} is not a time zone ({hint})")
+            message = _("%(value)s is not a time zone (use e.g. Europe/Oslo, Asia/Shanghai)")
+            self.report(path, message % {"value": _describe(value)})
 
     def hours(self, value: Any, path: Path) -> None:
         if value == ALWAYS_OPEN:
             return
         if not isinstance(value, dict):
-            self.report(path, f"must be '{ALWAYS_OPEN}' or a mapping like mon: [08:00-16:00]")
+            message = _("must be '%(always)s' or a mapping like mon: [08:00-16:00]")
+            self.report(path, message % {"always": ALWAYS_OPEN})
             return
         for day, ranges in value.items():
             if day not in WEEKDAYS:
-                self.report((*path, day), f"unknown weekday{did_you_mean(day, WEEKDAYS)}")
+                hint = did_you_mean(day, WEEKDAYS)
+                self.report((*path, day), _("unknown weekday%(hint)s") % {"hint": hint})
             self.time_ranges(ranges, (*path, day))
 
     def time_ranges(self, value: Any, path: Path) -> None:
         if not isinstance(value, list):
-            self.report(path, "must be a list like [08:00-16:00]")
+            self.report(path, _("must be a list like [08:00-16:00]"))
             return
         minutes = [self.time_range(text, (*path, index)) for index, text in enumerate(value)]
         spans = sorted(span for span in minutes if span)
         if any(later[0] < earlier[1] for earlier, later in itertools.pairwise(spans)):
-            self.report(path, "time ranges overlap")
+            self.report(path, _("time ranges overlap"))
 
     def time_range(self, value: Any, path: Path) -> tuple[int, int] | None:
         found = _TIME_RANGE.fullmatch(value) if isinstance(value, str) else None
@@ -675,19 +724,26 @@ class _Validator:
             start, end = start_h * 60 + start_m, end_h * 60 + end_m
             if max(start_m, end_m) < 60 and start < end <= 24 * 60:
                 return start, end
-        self.report(path, f"{_describe(value)} is not an opening time range (e.g. 08:00-16:00)")
+        message = _("%(value)s is not an opening time range (e.g. 08:00-16:00)")
+        self.report(path, message % {"value": _describe(value)})
         return None
 
     def holidays(self, value: Any, path: Path) -> None:
         spec = self.mapping(value, path, ("country", "subdivision"), required=("country",))
-        self.field(spec, path, "country", self.matching(_COUNTRY, "a country code (e.g. NO, TR)"))
+        self.field(
+            spec,
+            path,
+            "country",
+            self.matching(_COUNTRY, _("%(value)s is not a country code (e.g. NO, TR)")),
+        )
         self.field(spec, path, "subdivision", self.text)
 
     def date(self, value: Any, path: Path) -> datetime.date | None:
         try:
             return datetime.date.fromisoformat(value)
         except (TypeError, ValueError):
-            self.report(path, f"{_describe(value)} is not a date (use e.g. 2026-12-24)")
+            message = _("%(value)s is not a date (use e.g. 2026-12-24)")
+            self.report(path, message % {"value": _describe(value)})
             return None
 
     def closed_days(self, value: Any, path: Path) -> None:
@@ -698,17 +754,19 @@ class _Validator:
         start = self.date(first, path)
         end = self.date(last, path) if separator else start
         if start and end and end < start:
-            self.report(path, f"{_describe(value)} ends before it starts")
+            self.report(path, _("%(value)s ends before it starts") % {"value": _describe(value)})
 
     def extra_open(self, value: Any, path: Path) -> None:
-        for day, ranges in self.mapping_of(value, path, "date to opening hours").items():
+        for day, ranges in self.mapping_of(
+            value, path, _("must be a mapping of date to opening hours")
+        ).items():
             self.date(day, (*path, day))
             self.time_ranges(ranges, (*path, day))
 
     # webhooks
 
     def webhooks(self, value: Any, path: Path) -> dict[str, Webhook]:
-        webhooks = self.mapping_of(value, path, "webhook name to webhook")
+        webhooks = self.mapping_of(value, path, _("must be a mapping of webhook name to webhook"))
         self.webhook_names = list(webhooks)
         for name in webhooks:
             self.slug(name, (*path, name))
@@ -717,9 +775,14 @@ class _Validator:
     def webhook(self, value: Any, path: Path) -> Webhook:
         spec = self.mapping(value, path, ("url", "secret_env", "format"), required=("url",))
         return Webhook(
-            url=self.field(spec, path, "url", self.matching(_URL, "an http(s) URL")),
+            url=self.field(
+                spec, path, "url", self.matching(_URL, _("%(value)s is not an http(s) URL"))
+            ),
             secret_env=self.field(
-                spec, path, "secret_env", self.matching(_ENV_NAME, "an environment variable name")
+                spec,
+                path,
+                "secret_env",
+                self.matching(_ENV_NAME, _("%(value)s is not an environment variable name")),
             ),
             format=self.field(spec, path, "format", self.one_of(WEBHOOK_FORMATS), "json"),
         )
@@ -728,7 +791,8 @@ class _Validator:
         if value in self.webhook_names:
             return value
         hint = did_you_mean(value, self.webhook_names) if isinstance(value, str) else ""
-        self.report(path, f"unknown webhook {_describe(value)}{hint} (define it under webhooks)")
+        message = _("unknown webhook %(value)s%(hint)s (define it under webhooks)")
+        self.report(path, message % {"value": _describe(value), "hint": hint})
         return None
 
     # SLA policies
@@ -758,13 +822,14 @@ class _Validator:
         if value in known:
             return value
         hint = did_you_mean(value, known) if isinstance(value, str) else ""
-        self.report(path, f"unknown calendar {_describe(value)}{hint} (define it under calendars)")
+        message = _("unknown calendar %(value)s%(hint)s (define it under calendars)")
+        self.report(path, message % {"value": _describe(value), "hint": hint})
         return None
 
     def targets(self, value: Any, path: Path) -> dict[str, Targets]:
         by_priority = self.mapping(value, path, PRIORITIES)
         if isinstance(value, dict) and not value:
-            self.report(path, "must set targets for at least one priority")
+            self.report(path, _("must set targets for at least one priority"))
         return {
             priority: self.priority_targets(metrics, (*path, priority))
             for priority, metrics in by_priority.items()
@@ -774,7 +839,8 @@ class _Validator:
     def priority_targets(self, value: Any, path: Path) -> Targets:
         by_metric = self.mapping(value, path, METRICS)
         if isinstance(value, dict) and not value:
-            self.report(path, f"must set at least one of {', '.join(METRICS)}")
+            message = _("must set at least one of %(metrics)s") % {"metrics": ", ".join(METRICS)}
+            self.report(path, message)
         return Targets(
             **{metric: self.field(by_metric, path, metric, self.duration) for metric in METRICS}
         )
@@ -786,8 +852,8 @@ class _Validator:
             return WarnAt(percent=int(percent.group(1)))
         if before and _DURATION.fullmatch(before.group(1)) and parse_duration(before.group(1)) > 0:
             return WarnAt(seconds_before=parse_duration(before.group(1)))
-        hint = "use e.g. 75% or 15m before"
-        self.report(path, f"{_describe(value)} is not a warning threshold ({hint})")
+        message = _("%(value)s is not a warning threshold (use e.g. 75%% or 15m before)")
+        self.report(path, message % {"value": _describe(value)})
         return None
 
     # routing
@@ -824,11 +890,13 @@ class _Validator:
         keys = (*receivers, "time_limit", "notify", "acknowledge")
         spec = self.mapping(value, path, keys)
         if isinstance(value, dict) and sum(spec.get(key) is not None for key in receivers) != 1:
-            self.report(path, "needs exactly one of team, role or agent")
+            self.report(path, _("needs exactly one of the keys team, role or agent"))
         return Level(
             team=self.field(spec, path, "team", self.slug),
             role=self.field(spec, path, "role", self.one_of(LEVEL_ROLES)),
-            agent=self.field(spec, path, "agent", self.matching(_USERNAME, "a username")),
+            agent=self.field(
+                spec, path, "agent", self.matching(_USERNAME, _("%(value)s is not a username"))
+            ),
             time_limit=self.field(spec, path, "time_limit", self.duration),
             notify=self.field(
                 spec, path, "notify", self.list_of(self.recipient), DEFAULT_LEVEL_NOTIFY
@@ -839,14 +907,19 @@ class _Validator:
     def recipient(self, value: Any, path: Path) -> str | None:
         if value in NOTIFY_TARGETS:
             return value
-        prefix, _, name = value.partition(":") if isinstance(value, str) else ("", "", "")
+        prefix, _colon, name = value.partition(":") if isinstance(value, str) else ("", "", "")
         if prefix == "webhook":
             return value if self.webhook_reference(name, path) else None
         pattern = {"role": SLUG, "agent": _USERNAME, "email": EMAIL}.get(prefix)
         if pattern and pattern.fullmatch(name):
             return value
         hint = did_you_mean(value, NOTIFY_TARGETS) if isinstance(value, str) else ""
-        self.report(path, f"{_describe(value)} is not a recipient{hint} ({RECIPIENT_HINT})")
+        message = _("%(value)s is not a recipient%(hint)s (%(recipients)s)") % {
+            "value": _describe(value),
+            "hint": hint,
+            "recipients": _(RECIPIENT_HINT),
+        }
+        self.report(path, message)
         return None
 
     # rules
@@ -856,14 +929,15 @@ class _Validator:
         spec = self.mapping(value, path, keys, required=("name", "on", "actions"))
         trigger = self.field(spec, path, "on", self.one_of(TRIGGERS))
         if trigger == "risk" and spec.get("min_risk") is None:
-            self.report(path, "missing 'min_risk' (the score that fires a risk rule)")
+            self.report(path, _("missing 'min_risk' (the score that fires a risk rule)"))
         for key, triggers in (
             ("metric", SLA_TRIGGERS),
             ("threshold", ("sla_warning",)),
             ("min_risk", ("risk",)),
         ):
             if key in spec and trigger and trigger not in triggers:
-                self.report((*path, key), f"only applies to on: {' or '.join(triggers)}")
+                message = _("only applies to on: %(triggers)s") % {"triggers": ", ".join(triggers)}
+                self.report((*path, key), message)
         default_metric = ANY_METRIC if trigger in SLA_TRIGGERS else None
         return Rule(
             name=self.field(spec, path, "name", self.text),
@@ -882,12 +956,16 @@ class _Validator:
     def risk_level(self, value: Any, path: Path) -> float | None:
         if isinstance(value, int | float) and not isinstance(value, bool) and 0 < value <= 100:
             return value
-        self.report(path, f"{_describe(value)} is not a risk score (a number from 1 to 100)")
+        message = _("%(value)s is not a risk score (a number above 0, at most 100)")
+        self.report(path, message % {"value": _describe(value)})
         return None
 
     def action(self, value: Any, path: Path) -> Action | None:
         if not isinstance(value, dict) or len(value) != 1:
-            self.report(path, f"an action is one key: {', '.join(ACTION_KINDS)}")
+            message = _("an action is a mapping with exactly one key, one of %(kinds)s") % {
+                "kinds": ", ".join(ACTION_KINDS)
+            }
+            self.report(path, message)
             return None
         ((kind, argument),) = value.items()
         where = (*path, kind)
@@ -901,7 +979,8 @@ class _Validator:
             return AddTag(self.slug(argument, where))
         if kind == "webhook":
             return CallWebhook(self.webhook_reference(argument, where))
-        self.report(where, f"unknown action{did_you_mean(kind, ACTION_KINDS)}")
+        hint = did_you_mean(kind, ACTION_KINDS)
+        self.report(where, _("unknown action%(hint)s") % {"hint": hint})
         return None
 
     def escalate(self, value: Any, path: Path) -> Escalate:
@@ -909,7 +988,7 @@ class _Validator:
             return Escalate(self.one_of(ESCALATE_TO)(value, path))
         spec = self.mapping(value, path, ("to", "team", "acknowledge"))
         if (spec.get("to") is None) == (spec.get("team") is None):
-            self.report(path, "needs exactly one of to or team")
+            self.report(path, _("needs exactly one of the keys to or team"))
         acknowledge = self.field(spec, path, "acknowledge", self.duration)
         if spec.get("team") is not None:
             return Escalate(ESCALATE_TO_TEAM, self.slug(spec["team"], (*path, "team")), acknowledge)
@@ -918,9 +997,8 @@ class _Validator:
     def priority_steps(self, value: Any, path: Path) -> int | None:
         if type(value) is int and 1 <= value <= MAX_PRIORITY_STEPS:
             return value
-        self.report(
-            path, f"{_describe(value)} is not a number of steps (1 to {MAX_PRIORITY_STEPS})"
-        )
+        message = _("%(value)s is not a number of steps (1 to %(most)s)")
+        self.report(path, message % {"value": _describe(value), "most": MAX_PRIORITY_STEPS})
         return None
 
 
@@ -948,16 +1026,18 @@ def load_document(text: str, source: str = "<string>") -> EscalationDocument:
         root_node = yaml.compose(text, Loader=_Loader)
     except yaml.YAMLError as error:
         problem = getattr(error, "problem", None) or str(error)
-        raise fail(*_yaml_error_position(error, text), f"not valid YAML: {problem}") from None
+        message = _("not valid YAML: %(problem)s") % {"problem": problem}
+        raise fail(*_yaml_error_position(error, text), message) from None
     except RecursionError:
-        raise fail(1, 1, "the document is nested too deeply") from None
+        raise fail(1, 1, _("the document is nested too deeply")) from None
     if root_node is None:
-        raise fail(1, 1, "the document is empty (start it with version: 1)")
+        raise fail(1, 1, _("the document is empty (start it with version: 1)"))
     reader = _Reader()
     try:
         root = reader.plain(root_node, ())
     except (_TooLarge, RecursionError):
-        raise fail(1, 1, "the document expands to too many values (check its aliases)") from None
+        message = _("the document expands to too many values (check its aliases)")
+        raise fail(1, 1, message) from None
     document = _Validator(reader).document(root)
     if reader.problems:
         raise DocumentError(reader.problems, source)

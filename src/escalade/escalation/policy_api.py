@@ -42,11 +42,6 @@ def apply_policy(request: HttpRequest):
         doc = load_document(text, "request body")
         return {"applied": services.apply_document(actor, doc, "request body")}
     except DocumentError as exc:
-        problems = [
-            {"line": p.line, "column": p.column, "path": p.path, "message": p.message}
-            for p in exc.problems
-        ]
         raise ValidationFailed(
-            "; ".join(f"line {p['line']}: {p['path']}: {p['message']}" for p in problems),
-            field="document",
+            "; ".join(str(problem) for problem in exc.problems), field="document"
         ) from None

@@ -62,11 +62,16 @@ def check_references(doc: EscalationDocument, source: str) -> None:
         .objects.filter(agent_profile__isnull=False)
         .values_list("username", flat=True)
     )
+    unknown = {
+        "team": _("unknown team '%(name)s'"),
+        "agent": _("unknown agent '%(name)s'"),
+        "role": _("unknown role '%(name)s'"),
+    }
     problems: list[Problem] = []
     for ref in doc.references():
         known = {"team": teams, "agent": users, "role": ROLES}[ref.kind]
         if ref.name not in known:
-            problems.append(doc.problem(ref.path, f"unknown {ref.kind} {ref.name!r}"))
+            problems.append(doc.problem(ref.path, unknown[ref.kind] % {"name": ref.name}))
     if problems:
         raise DocumentError(problems, source)
 

@@ -6,7 +6,7 @@ class CustomerLanguageMiddleware:
 
     Runs after ``LocaleMiddleware`` (which follows the language cookie set by Django's
     ``set_language`` and the browser's Accept-Language) and after the agents' own
-    ``UserLanguageMiddleware``.
+    ``AgentPreferencesMiddleware``.
     """
 
     def __init__(self, get_response):

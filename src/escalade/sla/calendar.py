@@ -21,6 +21,8 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 import holidays
 
+from escalade.core.messages import _, ngettext
+
 WEEKDAYS = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
 ALWAYS = "24/7"
 MINUTES_PER_DAY = 24 * 60
@@ -210,9 +212,12 @@ class _Timeline:
             remaining -= index.total
             empty_years = empty_years + 1 if index.total == 0 else 0
             if empty_years >= SEARCH_LIMIT_YEARS:
-                raise CalendarError(
-                    f"no open time in the {SEARCH_LIMIT_YEARS} years to the end of {year} (UTC)"
+                message = ngettext(
+                    "no open time in the %(years)d year to the end of %(year)d (UTC)",
+                    "no open time in the %(years)d years to the end of %(year)d (UTC)",
+                    SEARCH_LIMIT_YEARS,
                 )
+                raise CalendarError(message % {"years": SEARCH_LIMIT_YEARS, "year": year})
             year += 1
             index = self.year(year)
         return index.instant_after(remaining)
@@ -245,7 +250,8 @@ class _Timeline:
         while i == len(index.starts):
             if year == last_year:
                 after = _from_epoch(instant).isoformat()
-                raise CalendarError(f"no open time from {after} to the end of {year} (UTC)")
+                message = _("no open time from %(after)s to the end of %(year)d (UTC)")
+                raise CalendarError(message % {"after": after, "year": year})
             year += 1
             index = self.year(year)
             i = 0
@@ -259,9 +265,8 @@ class _Timeline:
 
     def _build_year(self, year: int) -> _YearIndex:
         if not MIN_YEAR <= year <= MAX_YEAR:
-            raise CalendarError(
-                f"year {year} is outside the supported years {MIN_YEAR}..{MAX_YEAR}"
-            )
+            message = _("year %(year)d is outside the supported years %(first)d..%(last)d")
+            raise CalendarError(message % {"year": year, "first": MIN_YEAR, "last": MAX_YEAR})
         year_start = _utc_epoch(year)
         year_end = _utc_epoch(year + 1)
         # Local dates whose intervals can reach into this UTC year: UTC offsets stay within ±15 h
@@ -326,12 +331,20 @@ def _utc_epoch(year: int) -> int:
 # -- spec parsing -------------------------------------------------------------------------------
 
 
+def _invalid(where: str, message: str) -> CalendarError:
+    """An error in the spec, located by the path of the field ("hours.mon[0]")."""
+    return CalendarError(f"{where}: {message}")
+
+
 def _parse_spec(spec: dict) -> BusinessCalendar:
     if not isinstance(spec, dict):
-        raise CalendarError(f"calendar: expected a mapping, got {type(spec).__name__}")
+        raise _invalid(
+            "calendar", _("expected a mapping, got %(type)s") % {"type": type(spec).__name__}
+        )
     for key in spec:
         if key not in SPEC_FIELDS:
-            raise CalendarError(f"{key}: unknown field (expected one of {', '.join(SPEC_FIELDS)})")
+            message = _("unknown field (expected one of %(fields)s)")
+            raise _invalid(key, message % {"fields": ", ".join(SPEC_FIELDS)})
     country, subdivision = _parse_holidays(spec.get("holidays"))
     return BusinessCalendar(
         timezone=_parse_timezone(spec.get("timezone")),
@@ -345,13 +358,14 @@ def _parse_spec(spec: dict) -> BusinessCalendar:
 
 def _parse_timezone(name: object) -> str:
     if name is None:
-        raise CalendarError("timezone: required (an IANA name such as 'Europe/Oslo')")
+        raise _invalid("timezone", _("required (an IANA name such as 'Europe/Oslo')"))
     if not isinstance(name, str):
-        raise CalendarError(f"timezone: expected an IANA name, got {name!r}")
+        raise _invalid("timezone", _("expected an IANA name, got %(value)r") % {"value": name})
     try:
         ZoneInfo(name)
     except (ZoneInfoNotFoundError, ValueError):
-        raise CalendarError(f"timezone: {name!r} is not an IANA time zone") from None
+        message = _("%(value)r is not an IANA time zone") % {"value": name}
+        raise _invalid("timezone", message) from None
     return name
 
 
@@ -359,12 +373,12 @@ def _parse_hours(hours: object) -> tuple[tuple[Interval, ...], ...]:
     if hours == ALWAYS:
         return ALWAYS_OPEN_WEEK
     if not isinstance(hours, dict):
-        raise CalendarError(
-            f"hours: expected {ALWAYS!r} or a mapping of weekday to intervals, got {hours!r}"
-        )
+        message = _("expected %(always)r or a mapping of weekday to intervals, got %(value)r")
+        raise _invalid("hours", message % {"always": ALWAYS, "value": hours})
     for day in hours:
         if day not in WEEKDAYS:
-            raise CalendarError(f"hours.{day}: unknown weekday (use {', '.join(WEEKDAYS)})")
+            message = _("unknown weekday (use %(days)s)") % {"days": ", ".join(WEEKDAYS)}
+            raise _invalid(f"hours.{day}", message)
     return tuple(_parse_intervals(hours.get(day), f"hours.{day}") for day in WEEKDAYS)
 
 
@@ -372,19 +386,20 @@ def _parse_intervals(texts: object, where: str) -> tuple[Interval, ...]:
     if texts is None:
         return ()
     if not isinstance(texts, list | tuple):
-        raise CalendarError(f"{where}: expected a list of 'HH:MM-HH:MM' strings, got {texts!r}")
+        message = _("expected a list of 'HH:MM-HH:MM' strings, got %(value)r")
+        raise _invalid(where, message % {"value": texts})
     return tuple(sorted({_parse_interval(text, f"{where}[{i}]") for i, text in enumerate(texts)}))
 
 
 def _parse_interval(text: object, where: str) -> Interval:
     match = _INTERVAL_PATTERN.fullmatch(text) if isinstance(text, str) else None
     if match is None:
-        raise CalendarError(f"{where}: {text!r} is not HH:MM-HH:MM")
+        raise _invalid(where, _("%(value)r is not HH:MM-HH:MM") % {"value": text})
     start_hour, start_min, end_hour, end_min = map(int, match.groups())
     start = start_hour * 60 + start_min
     end = end_hour * 60 + end_min
     if start_hour > 23 or start_min > 59 or end_min > 59 or end > MINUTES_PER_DAY:
-        raise CalendarError(f"{where}: {text!r} is not HH:MM-HH:MM")
+        raise _invalid(where, _("%(value)r is not HH:MM-HH:MM") % {"value": text})
     if end <= start:  # crosses midnight into the next day
         end += MINUTES_PER_DAY
     return start, end
@@ -394,26 +409,26 @@ def _parse_holidays(value: object) -> tuple[str | None, str | None]:
     if value is None:
         return None, None
     if not isinstance(value, dict):
-        raise CalendarError(f"holidays: expected a mapping with 'country', got {value!r}")
+        message = _("expected a mapping with 'country', got %(value)r") % {"value": value}
+        raise _invalid("holidays", message)
     for key in value:
         if key not in ("country", "subdivision"):
-            raise CalendarError(f"holidays.{key}: unknown field (expected country, subdivision)")
+            message = _("unknown field (expected one of %(fields)s)")
+            raise _invalid(f"holidays.{key}", message % {"fields": "country, subdivision"})
     country = value.get("country")
     subdivision = value.get("subdivision")
     if not isinstance(country, str):
-        raise CalendarError(
-            f"holidays.country: expected a country code such as 'NO', got {country!r}"
-        )
+        message = _("expected a country code such as 'NO', got %(value)r")
+        raise _invalid("holidays.country", message % {"value": country})
     if subdivision is not None and not isinstance(subdivision, str):
-        raise CalendarError(f"holidays.subdivision: expected a string or null, got {subdivision!r}")
+        message = _("expected a string or null, got %(value)r") % {"value": subdivision}
+        raise _invalid("holidays.subdivision", message)
     if country not in holidays.list_supported_countries():
-        raise CalendarError(
-            f"holidays.country: {country!r} is not supported by the holidays package"
-        )
+        message = _("%(value)r is not supported by the holidays package") % {"value": country}
+        raise _invalid("holidays.country", message)
     if not _is_holiday_region(country, subdivision):
-        raise CalendarError(
-            f"holidays.subdivision: {subdivision!r} is not a subdivision of {country}"
-        )
+        message = _("%(value)r is not a subdivision of %(country)s")
+        raise _invalid("holidays.subdivision", message % {"value": subdivision, "country": country})
     return country, subdivision
 
 
@@ -432,7 +447,8 @@ def _parse_closed(value: object) -> tuple[tuple[date, date], ...]:
     if value is None:
         return ()
     if not isinstance(value, list | tuple):
-        raise CalendarError(f"closed: expected a list of dates or date ranges, got {value!r}")
+        message = _("expected a list of dates or date ranges, got %(value)r")
+        raise _invalid("closed", message % {"value": value})
     ranges = set()
     for i, item in enumerate(value):
         where = f"closed[{i}]"
@@ -440,7 +456,7 @@ def _parse_closed(value: object) -> tuple[tuple[date, date], ...]:
             first_text, last_text = item.split("..", 1)
             first, last = _parse_date(first_text, where), _parse_date(last_text, where)
             if last < first:
-                raise CalendarError(f"{where}: {item!r} ends before it starts")
+                raise _invalid(where, _("%(value)r ends before it starts") % {"value": item})
         else:
             first = last = _parse_date(item, where)
         ranges.add((first, last))
@@ -451,17 +467,17 @@ def _parse_extra_open(value: object) -> tuple[tuple[date, tuple[Interval, ...]],
     if value is None:
         return ()
     if not isinstance(value, dict):
-        raise CalendarError(f"extra_open: expected a mapping of date to intervals, got {value!r}")
+        message = _("expected a mapping of date to intervals, got %(value)r")
+        raise _invalid("extra_open", message % {"value": value})
     days = {}
     for key, texts in value.items():
         day = _parse_date(key, f"extra_open.{key}")
         if day in days:
-            raise CalendarError(f"extra_open.{key}: date listed twice")
+            raise _invalid(f"extra_open.{key}", _("date listed twice"))
         intervals = _parse_intervals(texts, f"extra_open.{key}")
         if not intervals:
-            raise CalendarError(
-                f"extra_open.{key}: list at least one interval (use 'closed' to close)"
-            )
+            message = _("list at least one interval (use 'closed' to close)")
+            raise _invalid(f"extra_open.{key}", message)
         days[day] = intervals
     return tuple(sorted(days.items()))
 
@@ -475,7 +491,8 @@ def _parse_date(value: object, where: str) -> date:
             return date.fromisoformat(value)
         except ValueError:
             pass
-    raise CalendarError(f"{where}: {value!r} is not a date (YYYY-MM-DD or YYYY-MM-DD..YYYY-MM-DD)")
+    message = _("%(value)r is not a date (YYYY-MM-DD or YYYY-MM-DD..YYYY-MM-DD)")
+    raise _invalid(where, message % {"value": value})
 
 
 def _format_interval(interval: Interval) -> str:
