@@ -3,10 +3,14 @@
 from __future__ import annotations
 
 import base64
+import threading
+from collections.abc import Callable
+from concurrent.futures import Future, ThreadPoolExecutor
 
 import pytest
+from django.db import DatabaseError, OperationalError, connection
 
-from escalade.accounts.models import Customer
+from escalade.accounts.models import Customer, Organisation
 from escalade.core.actors import SYSTEM
 from escalade.core.models import OutboxMessage
 from escalade.escalation.models import EscalationRecord
@@ -22,7 +26,7 @@ from escalade.mail.parsing import parse_message
 from escalade.mail.services import Outcome
 from escalade.tickets import services as ticket_services
 from escalade.tickets.models import Message, Ticket, TicketEvent
-from tests.mail.conftest import SUPPORT, fixture_bytes
+from tests.mail.conftest import SUPPORT, fixture_bytes, write_lock_held_elsewhere
 
 pytestmark = pytest.mark.django_db
 
@@ -668,28 +672,81 @@ def test_a_mail_over_the_size_limit_is_quarantined_with_its_headers_for_the_list
     )
 
 
-def test_an_unexpected_error_quarantines_the_mail_instead_of_losing_it(clock, kunde, monkeypatch):
-    def broken(*args, **kwargs):
-        raise RuntimeError("boom")
+def test_an_unexpected_error_quarantines_the_mail_instead_of_losing_it(clock, kunde, caplog):
+    ingest("thread_1_customer")
+    ticket = only_ticket()
+    events = list(TicketEvent.objects.values_list("kind", flat=True))
+    # Data our services never write (they keep an organisation's domains a list of text),
+    # left by an import that wrote around them. A colleague's reply on the ticket is added,
+    # then looking up the organisation of the new colleague trips over it: a bug of ours.
+    Organisation.objects.filter(pk=kunde.pk).update(domains=[None, "kunde.example"])
+    raw = (
+        b"From: Per Lie <per@kunde.example>\n"
+        b"To: support@escalade.example\n"
+        b"Subject: Re: Order 5521 not delivered\n"
+        b"Message-ID: <per-1@kunde.example>\n"
+        b"In-Reply-To: <thread-1@kunde.example>\n"
+        b"\n"
+        b"Any news on Anna's order?\n"
+    )
+    result = ingest(raw, source="smtp")
 
-    monkeypatch.setattr(services, "_find_ticket", broken)
-    result = ingest("thread_1_customer")
-    assert result.outcome == Outcome.QUARANTINED
-    assert result.reason == "ingest error: RuntimeError: boom"
-    assert not Ticket.objects.exists()
-    assert not Customer.objects.exists()  # the failed transaction left nothing behind
+    row = InboundMail.objects.get()
+    reason = "ingest error: AttributeError: 'NoneType' object has no attribute 'lower'"
+    assert result == services.IngestResult(Outcome.QUARANTINED, quarantine=row.pk, reason=reason)
+    assert (bytes(row.raw), row.reason, row.sender, row.message_id) == (
+        raw,
+        reason,
+        "per@kunde.example",
+        "<per-1@kunde.example>",
+    )
+    # The reply had been added when the error came: the whole delivery was rolled back.
+    assert messages(ticket) == [
+        ("public", "My order 5521 has not been delivered.", "anna@kunde.example", False),
+    ]
+    assert list(TicketEvent.objects.values_list("kind", flat=True)) == events
+    assert list(Customer.objects.values_list("email", flat=True)) == ["anna@kunde.example"]
+    assert RawMessage.objects.count() == 1
+    (logged,) = [r for r in caplog.records if r.levelname == "ERROR"]
+    assert "unexpected error" in logged.getMessage()
+    assert logged.exc_info is not None  # the traceback is in the log, for us to fix it
 
 
-def test_a_transient_database_error_is_raised_for_the_caller_to_retry(clock, kunde, monkeypatch):
-    from django.db import OperationalError
-
-    def locked(*args, **kwargs):
-        raise OperationalError("database is locked")
-
-    monkeypatch.setattr(services, "_find_ticket", locked)
-    with pytest.raises(OperationalError):
-        ingest("thread_1_customer")
+@pytest.mark.django_db(transaction=True)
+def test_a_transient_database_error_is_raised_for_the_caller_to_retry(
+    clock, kunde, impatient_database
+):
+    raw = fixture_bytes("thread_1_customer")
+    locked = r"database is locked|canceling statement due to lock timeout"
+    # The other writer finishes the moment this delivery gives up on the lock, so a
+    # quarantined copy could be written then: it must not be, the mail is to come again.
+    with (
+        write_lock_held_elsewhere() as release,
+        connection.execute_wrapper(then_on_a_database_error(release)),
+        pytest.raises(OperationalError, match=locked),
+    ):
+        ingest(raw)
+    # Nothing of the mail stays behind (not even the customer PostgreSQL had stored before
+    # it waited for the message table).
     assert not InboundMail.objects.exists()
+    assert not Ticket.objects.exists()
+    assert not Customer.objects.exists()
+
+    again = ingest(raw)
+    assert (again.outcome, again.ticket) == (Outcome.CREATED, only_ticket().pk)
+
+
+def then_on_a_database_error(do: Callable[[], object]):
+    """A query hook (``connection.execute_wrapper``): ``do()`` when a statement fails."""
+
+    def hook(execute, sql, params, many, context):
+        try:
+            return execute(sql, params, many, context)
+        except DatabaseError:
+            do()
+            raise
+
+    return hook
 
 
 def test_an_admin_reprocesses_an_over_limit_mail_ignoring_the_limits(clock, make, settings, kunde):
@@ -742,22 +799,130 @@ def test_only_admins_reprocess_or_discard(clock, make):
     assert services.discard(SYSTEM, held.quarantine).status == "discarded"
 
 
-def test_a_conflict_with_a_concurrent_delivery_is_retried_once(clock, kunde, monkeypatch):
-    from escalade.core.errors import Conflict
+# --- concurrent deliveries -------------------------------------------------------------------
 
-    real = ticket_services.create_ticket
-    calls = []
 
-    def racing(*args, **kwargs):
-        calls.append(1)
-        if len(calls) == 1:  # another process created the customer a moment earlier
-            raise Conflict("a customer with the email anna@kunde.example already exists")
-        return real(*args, **kwargs)
+def deliver_in_thread(pool, raw: bytes, *, before: str, do: Callable[[], object]) -> Future:
+    """Ingest ``raw`` in a thread of ``pool`` with its own connection; ``do()`` runs there
+    once, just before the first SQL statement that starts with ``before``."""
 
-    monkeypatch.setattr(ticket_services, "create_ticket", racing)
-    result = ingest("thread_1_customer")
-    assert (result.outcome, len(calls)) == (Outcome.CREATED, 2)
-    assert Ticket.objects.count() == 1
+    def deliver() -> services.IngestResult:
+        done = False
+
+        def hook(execute, sql, params, many, context):
+            nonlocal done
+            if not done and sql.startswith(before):
+                done = True
+                do()
+            return execute(sql, params, many, context)
+
+        try:
+            with connection.execute_wrapper(hook):
+                result = ingest(raw)
+        finally:
+            connection.close()
+        assert done, f"no statement started with {before!r}: the deliveries did not meet"
+        return result
+
+    return pool.submit(deliver)
+
+
+def another_mail_from_anna() -> bytes:
+    return (
+        fixture_bytes("thread_1_customer")
+        .replace(b"<thread-1@kunde.example>", b"<order-5522@kunde.example>")
+        .replace(b"5521", b"5522")
+    )
+
+
+INSERT_CUSTOMER = f'INSERT INTO "{Customer._meta.db_table}"'
+INSERT_MESSAGE = f'INSERT INTO "{Message._meta.db_table}"'
+WAIT = 30  # seconds; only reached if the test is broken
+
+
+@pytest.mark.skipif(
+    "connection.vendor != 'postgresql'",
+    reason="SQLite takes the write lock at BEGIN: two deliveries cannot both find no customer",
+)
+@pytest.mark.django_db(transaction=True)
+def test_a_conflict_with_a_concurrent_delivery_is_retried_once(clock, kunde):
+    # Two mails from a new customer at once: both find no customer, then both create her.
+    both_found_no_customer = threading.Barrier(2, timeout=WAIT)
+    with ThreadPoolExecutor(max_workers=2) as pool:
+        deliveries = [
+            deliver_in_thread(pool, raw, before=INSERT_CUSTOMER, do=both_found_no_customer.wait)
+            for raw in (fixture_bytes("thread_1_customer"), another_mail_from_anna())
+        ]
+        results = [delivery.result(timeout=WAIT) for delivery in deliveries]
+
+    # The loser's customer conflicted; its second attempt found hers and went on.
+    assert [result.outcome for result in results] == [Outcome.CREATED, Outcome.CREATED]
+    anna = Customer.objects.get()
+    assert anna.email == "anna@kunde.example"
+    assert sorted(Ticket.objects.values_list("subject", "customer")) == [
+        ("Order 5521 not delivered", anna.pk),
+        ("Order 5522 not delivered", anna.pk),
+    ]
+    assert not InboundMail.objects.exists()
+
+
+@pytest.mark.skipif(
+    "connection.vendor != 'postgresql'",
+    reason="SQLite takes the write lock at BEGIN: the second delivery sees the first's message",
+)
+@pytest.mark.django_db(transaction=True)
+def test_the_same_mail_delivered_twice_at_once_becomes_one_ticket(clock, make, kunde):
+    make.customer("anna@kunde.example", organisation=kunde)
+    # Both deliveries find the Message-ID unknown, and both store a ticket for it.
+    both_found_it_unknown = threading.Barrier(2, timeout=WAIT)
+    with ThreadPoolExecutor(max_workers=2) as pool:
+        deliveries = [
+            deliver_in_thread(
+                pool,
+                fixture_bytes("thread_1_customer"),
+                before=INSERT_MESSAGE,
+                do=both_found_it_unknown.wait,
+            )
+            for _ in range(2)
+        ]
+        results = [delivery.result(timeout=WAIT) for delivery in deliveries]
+
+    ticket = only_ticket()
+    message = ticket.messages.get()
+    assert sorted(result.outcome for result in results) == [Outcome.CREATED, Outcome.DUPLICATE]
+    assert {(result.ticket, result.message) for result in results} == {(ticket.pk, message.pk)}
+    assert RawMessage.objects.count() == 1
+    assert acknowledgements(ticket) == ["anna@kunde.example"]  # one, not two
+    assert not InboundMail.objects.exists()
+
+
+@pytest.mark.skipif("connection.vendor != 'sqlite'", reason="SQLite's single write lock")
+@pytest.mark.django_db(transaction=True)
+def test_on_sqlite_a_delivery_waits_for_the_one_writing_and_then_finds_its_customer(clock, kunde):
+    first_is_writing = threading.Event()
+    second_is_at_the_lock = threading.Event()
+
+    def hold_until_the_second_arrives():
+        first_is_writing.set()
+        assert second_is_at_the_lock.wait(WAIT)
+
+    with ThreadPoolExecutor(max_workers=2) as pool:
+        first = deliver_in_thread(
+            pool,
+            fixture_bytes("thread_1_customer"),
+            before=INSERT_CUSTOMER,
+            do=hold_until_the_second_arrives,
+        )
+        assert first_is_writing.wait(WAIT)
+        second = deliver_in_thread(
+            pool, another_mail_from_anna(), before="BEGIN", do=second_is_at_the_lock.set
+        )
+        results = [first.result(timeout=WAIT), second.result(timeout=WAIT)]
+
+    # Not "database is locked": the second queued on the busy timeout, then found Anna.
+    assert [result.outcome for result in results] == [Outcome.CREATED, Outcome.CREATED]
+    anna = Customer.objects.get()
+    assert list(Ticket.objects.values_list("customer", flat=True)) == [anna.pk, anna.pk]
 
 
 # --- every charset, end to end ----------------------------------------------------------------

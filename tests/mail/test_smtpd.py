@@ -2,17 +2,19 @@
 
 from __future__ import annotations
 
+import re
 import signal
 import smtplib
+from concurrent.futures import ThreadPoolExecutor
 
 import pytest
 from aiosmtpd.controller import Controller
-from django.db import OperationalError
+from django.db import connections
 
-from escalade.mail import services, smtpd
+from escalade.mail import smtpd
 from escalade.mail.models import InboundMail
 from escalade.tickets.models import Ticket
-from tests.mail.conftest import fixture_bytes, free_port, wait_for_port
+from tests.mail.conftest import fixture_bytes, free_port, wait_for_port, write_lock_held_elsewhere
 from tests.processes import start_escalade
 
 
@@ -99,20 +101,31 @@ def test_lmtp_answers_once_per_recipient_and_ingests_once(receiver):
     assert ticket.messages.get().metadata["email"]["source"] == "lmtp"
 
 
-def test_a_transient_database_error_answers_451_so_the_server_retries(monkeypatch):
-    def locked(raw, **kwargs):
-        raise OperationalError("database is locked")
-
-    monkeypatch.setattr(services, "ingest", locked)
+@pytest.mark.django_db(transaction=True)
+def test_a_transient_database_error_answers_451_so_the_server_retries(impatient_database, caplog):
+    # The real handler in a server of the test's own, so its connections are impatient too.
+    executor = ThreadPoolExecutor(max_workers=1)
     port = free_port()
-    controller = Controller(smtpd.IngestHandler(), hostname="127.0.0.1", port=port)
+    controller = Controller(smtpd.IngestHandler(executor=executor), hostname="127.0.0.1", port=port)
     controller.start()
     try:
-        with smtplib.SMTP("127.0.0.1", port, timeout=30) as client:
-            client.ehlo()
-            client.mail("sender@kunde.example")
-            client.rcpt("support@escalade.example")
-            code, message = client.data(fixture_bytes("lang_en"))
+        with write_lock_held_elsewhere():
+            refused = send(port, fixture_bytes("lang_en"), ["support@escalade.example"])
+        assert not Ticket.objects.exists()
+        assert not InboundMail.objects.exists()  # not quarantined either: it is to come again
+        retried = send(port, fixture_bytes("lang_en"), ["support@escalade.example"])
     finally:
         controller.stop()
-    assert (code, message) == (451, b"4.3.0 Temporary failure, please try again later")
+        executor.submit(connections.close_all).result()  # the ingest thread's connection
+        executor.shutdown()
+    ticket = Ticket.objects.get()
+    assert refused == (451, "4.3.0 Temporary failure, please try again later")
+    assert retried == (250, f"2.0.0 Ok: created #{ticket.pk}")
+    assert ticket.customer.email == "jane@kunde.example"
+    # The 451 was for the lock, not for a bug of ours (that answers 451 too).
+    (why,) = [r.getMessage() for r in caplog.records if r.name == "escalade.mail.smtpd"]
+    assert re.match(
+        r"smtpd: transient database error, answering 451: "
+        r"(database is locked|canceling statement due to lock timeout)",
+        why,
+    )
