@@ -35,6 +35,23 @@ def binary() -> str | None:
     return "/usr/sbin/dovecot" if os.access("/usr/sbin/dovecot", os.X_OK) else None
 
 
+def doveadm_binary(dovecot: str) -> str:
+    """doveadm comes with dovecot (Debian's dovecot-core), in the sibling bin directory."""
+    found = shutil.which("doveadm")
+    if found:
+        return found
+    return str(Path(dovecot).parent.parent / "bin" / "doveadm")
+
+
+def _running(pid: int) -> bool:
+    """The process exists and has not exited (a zombie has closed its sockets already)."""
+    try:
+        stat = Path(f"/proc/{pid}/stat").read_text()
+    except (FileNotFoundError, ProcessLookupError):  # gone, or reaped while being read
+        return False
+    return stat.rpartition(")")[2].split()[0] not in ("Z", "X")
+
+
 def free_port() -> int:
     with socket.socket() as sock:
         sock.bind(("127.0.0.1", 0))
@@ -75,6 +92,37 @@ class Dovecot:
         client = IMAPClient(self.host, self.port, ssl=False, timeout=60)
         client.login(user, PASSWORD)
         return client
+
+    def doveadm(self, *args: str) -> str:
+        """Run ``doveadm`` against this server; its output."""
+        done = subprocess.run(
+            [doveadm_binary(self.binary), "-c", str(self.config), *args],
+            stdin=subprocess.DEVNULL,
+            capture_output=True,
+            text=True,
+            timeout=60,
+        )
+        if done.returncode != 0:
+            raise RuntimeError(f"doveadm {' '.join(args)}: {done.stderr or done.stdout}")
+        return done.stdout
+
+    def kick(self, user: str, timeout: float = 30) -> None:
+        """Drop the user's IMAP connections from the server's side (``doveadm kick``), as an
+        administrator or a restarting server does: the process serving each one says
+        ``* BYE Server shutting down.`` and exits. Returns once those processes are gone,
+        so the client's next command meets the closed connection, never a server still
+        serving it.
+        """
+        lines = self.doveadm("who", "-1", user).splitlines()[1:]  # after the header
+        pids = {int(line.split()[2]) for line in lines if line.split()[:2] == [user, "imap"]}
+        if not pids:
+            raise RuntimeError(f"{user} has no IMAP connection to kick")
+        self.doveadm("kick", user)
+        deadline = time.monotonic() + timeout
+        while any(_running(pid) for pid in pids):
+            if time.monotonic() > deadline:
+                raise TimeoutError(f"the IMAP processes {sorted(pids)} of {user} did not exit")
+            time.sleep(0.01)  # waiting for the server's processes to exit, not moving time
 
     def stop(self) -> None:
         subprocess.run(

@@ -3,14 +3,22 @@
 from __future__ import annotations
 
 import json
+import re
+from collections.abc import Callable
+from contextlib import ExitStack
 
 import pytest
-from django.db import OperationalError
+from django.db import DatabaseError, connection, transaction
 
-from escalade.mail import imap, services
-from escalade.mail.models import InboundMail, Mailbox
+from escalade.mail import imap
+from escalade.mail.models import InboundMail, Mailbox, RawMessage
 from escalade.tickets.models import Message, Ticket
-from tests.mail.conftest import DOVECOT_PASSWORD, SUPPORT, fixture_bytes
+from tests.mail.conftest import (
+    DOVECOT_PASSWORD,
+    SUPPORT,
+    fixture_bytes,
+    write_lock_held_elsewhere,
+)
 from tests.processes import run_escalade
 
 PASSWORD_ENV = "ESCALADE_TEST_IMAP_PASSWORD"
@@ -122,63 +130,117 @@ def test_fetch_moves_processed_mail_to_a_folder(clock, make, dovecot, account):
     ]
 
 
-@pytest.mark.django_db
+INSERT_RAW = f'INSERT INTO "{RawMessage._meta.db_table}"'
+INSERT_MESSAGE = f'INSERT INTO "{Message._meta.db_table}"'
+
+
+def once_mail_committed(count: int, do: Callable[[], object]):
+    """A query hook (``connection.execute_wrapper``): ``do()`` the moment the round's
+    ``count``-th stored mail has been committed, before the fetcher goes on.
+
+    The raw copy is the last row an ingest writes; from there ``do()`` is left to Django's
+    ``on_commit``, which runs it right after that mail's transaction commits. Robust: should
+    ``do()`` fail, Django logs it and the test fails on its assertions, while the fetcher
+    never sees the test's own error.
+    """
+    stored = 0
+
+    def hook(execute, sql, params, many, context):
+        nonlocal stored
+        done = execute(sql, params, many, context)
+        if sql.startswith(INSERT_RAW):
+            stored += 1
+            if stored == count:
+                transaction.on_commit(do, robust=True)
+        return done
+
+    return hook
+
+
+@pytest.mark.django_db(transaction=True)  # the tickets are really committed before the crash
 def test_a_crash_between_commit_and_flag_gives_a_duplicate_not_a_second_ticket(
-    clock, make, dovecot, account, monkeypatch
+    clock, make, dovecot, account
 ):
     mailbox = make_mailbox(make, dovecot, account)
     append(dovecot, account, "thread_1_customer", "lang_pl")
-    real_mark = imap._mark_processed
-
-    def crash(client, mailbox, uids):
-        raise ConnectionResetError("the worker died here")
-
-    monkeypatch.setattr(imap, "_mark_processed", crash)
-    first = imap.fetch_mailbox(mailbox)
-    assert first.error == "ConnectionResetError: the worker died here"
+    # The server drops the fetcher's connection the moment the second ticket is committed
+    # (doveadm kick): the \Seen flags the fetcher sends next meet a closed connection.
+    with connection.execute_wrapper(once_mail_committed(2, lambda: dovecot.kick(account))):
+        first = imap.fetch_mailbox(mailbox)
+    assert (first.fetched, dict(first.outcomes), first.error) == (
+        2,
+        {"created": 2},
+        "abort: command: UID => Server shutting down.",
+    )
     assert Ticket.objects.count() == 2  # committed
     assert folder_state(dovecot, account) == [
         ("<thread-1@kunde.example>", False),
         ("<lang-pl@kunde.example>", False),
     ]
+    mailbox.refresh_from_db()
+    assert (mailbox.last_error, mailbox.locked_by) == (first.error, "")
 
-    monkeypatch.setattr(imap, "_mark_processed", real_mark)
     again = imap.fetch_mailbox(mailbox)
     assert (again.fetched, dict(again.outcomes), again.error) == (2, {"duplicate": 2}, "")
     assert Ticket.objects.count() == 2
     assert Message.objects.count() == 2
     assert [seen for _id, seen in folder_state(dovecot, account)] == [True, True]
+    mailbox.refresh_from_db()
+    assert mailbox.last_error == ""
 
 
-@pytest.mark.django_db
+@pytest.mark.django_db(transaction=True)
 def test_a_database_outage_leaves_the_mail_unflagged_for_the_next_round(
-    clock, make, dovecot, account, monkeypatch
+    clock, make, dovecot, account, impatient_database
 ):
     mailbox = make_mailbox(make, dovecot, account)
     append(dovecot, account, "thread_1_customer", "lang_tr", "lang_nb")
-    real_ingest = services.ingest
-    calls = []
+    with ExitStack() as stack:
+        held: list[Callable[[], None]] = []
 
-    def flaky(raw, **kwargs):
-        calls.append(1)
-        if len(calls) == 2:
-            raise OperationalError("could not connect to server")
-        return real_ingest(raw, **kwargs)
+        def another_writer_takes_the_lock() -> None:
+            held.append(stack.enter_context(write_lock_held_elsewhere()))
 
-    monkeypatch.setattr(services, "ingest", flaky)
-    first = imap.fetch_mailbox(mailbox)
-    assert (first.fetched, first.error) == (
-        1,
-        "database: OperationalError: could not connect to server",
-    )
-    assert [seen for _id, seen in folder_state(dovecot, account)] == [True, False, False]
+        def it_finishes_when_the_fetcher_gives_up(execute, sql, params, many, context):
+            try:
+                return execute(sql, params, many, context)
+            except DatabaseError:
+                for release in held:
+                    release()
+                raise
+
+        # Once the first mail is committed, another writer holds the lock the second one
+        # needs: a real "database is locked" (SQLite) or lock timeout (PostgreSQL).
+        stack.enter_context(
+            connection.execute_wrapper(once_mail_committed(1, another_writer_takes_the_lock))
+        )
+        stack.enter_context(connection.execute_wrapper(it_finishes_when_the_fetcher_gives_up))
+        first = imap.fetch_mailbox(mailbox)
+    assert len(held) == 1
+    assert (first.fetched, dict(first.outcomes)) == (1, {"created": 1})
+    # PostgreSQL's message points at the statement that waited: storing the message.
+    assert re.fullmatch(
+        r"database: OperationalError: (database is locked|canceling statement due to lock "
+        rf"timeout\nLINE 1: {re.escape(INSERT_MESSAGE)} .*)",
+        first.error,
+        re.DOTALL,
+    ), first.error
+    assert Ticket.objects.count() == 1
+    # The committed mail is flagged; the round stopped at the second, the third waits too.
+    assert folder_state(dovecot, account) == [
+        ("<thread-1@kunde.example>", True),
+        ("<lang-tr@kunde.example>", False),
+        ("<lang-nb@kunde.example>", False),
+    ]
     mailbox.refresh_from_db()
-    assert mailbox.last_error == first.error
+    assert (mailbox.last_error, mailbox.locked_by) == (first.error, "")
 
     second = imap.fetch_mailbox(mailbox)
-    assert (second.fetched, dict(second.outcomes)) == (2, {"created": 2})
+    assert (second.fetched, dict(second.outcomes), second.error) == (2, {"created": 2}, "")
     assert Ticket.objects.count() == 3
     assert [seen for _id, seen in folder_state(dovecot, account)] == [True, True, True]
+    mailbox.refresh_from_db()
+    assert mailbox.last_error == ""
 
 
 @pytest.mark.django_db
