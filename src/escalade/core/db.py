@@ -115,10 +115,12 @@ def tracked(model: type[M], pk: Any) -> M | None:
     return unit.copy_of(model, pk) if unit is not None else None
 
 
-def tracked_children(model: type[M], fk_attname: str, parent: Any) -> list[M] | None:
-    """All ``model`` rows of ``parent`` as the current unit holds them, or None if unknown."""
+def children(model: type[M], fk_attname: str, parent: Any, query: Iterable[M]) -> list[M]:
+    """``model`` rows of ``parent``: the current unit's copies of *all* of them when its batch
+    loaded them (callers filter as ``query`` would), else the rows of ``query``."""
     unit = unit_of_work.current()
-    return unit.copies_of_children(model, fk_attname, parent) if unit is not None else None
+    held = unit.copies_of_children(model, fk_attname, parent) if unit is not None else None
+    return held if held is not None else list(query)
 
 
 def memo(key: Any, compute: Callable[[], T]) -> T:

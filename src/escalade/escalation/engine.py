@@ -63,25 +63,20 @@ def match_path(ticket: Ticket) -> FirstMatch[EscalationPath]:
 
 
 def active_run(ticket: Ticket, *, lock: bool = False) -> EscalationRun | None:
-    held = db.tracked_children(EscalationRun, "ticket_id", ticket.pk)
-    if held is not None:  # the worker's batch loaded (and locked) the ticket's runs
-        return next((run for run in held if run.active), None)
     runs = EscalationRun.objects.filter(ticket=ticket, active=True)
-    return (runs.select_for_update() if lock else runs).first()
+    # In the worker's batch the runs were loaded (and locked) with the batch.
+    held = db.children(
+        EscalationRun, "ticket_id", ticket.pk, runs.select_for_update() if lock else runs
+    )
+    return next((run for run in held if run.active), None)
 
 
 def run_calendar(ticket: Ticket) -> str:
     """Time at a level is business time on the ticket's SLA calendar, else its team's."""
-    held = db.tracked_children(SlaClock, "ticket_id", ticket.pk)
-    if held is not None:
-        clock_calendar = next((c.calendar for c in held if c.calendar), None)
-    else:
-        clock_calendar = (
-            SlaClock.objects.filter(ticket=ticket)
-            .exclude(calendar="")
-            .values_list("calendar", flat=True)
-            .first()
-        )
+    clocks = db.children(
+        SlaClock, "ticket_id", ticket.pk, SlaClock.objects.filter(ticket=ticket).order_by("pk")
+    )
+    clock_calendar = next((c.calendar for c in clocks if c.calendar), None)
     if clock_calendar:
         return clock_calendar
     return ticket.team.calendar if ticket.team_id else ""

@@ -81,16 +81,19 @@ def on_sla_threshold(sender, ticket, clock, threshold, reached_at, breach, **kwa
 
 @timers.timer_source
 def next_escalation_timer(ticket: Ticket) -> datetime | None:
-    held = db.tracked_children(EscalationRun, "ticket_id", ticket.pk)
-    if held is not None:
-        runs = [(r.level_deadline_at, r.ack_deadline_at) for r in held if r.active]
-    else:
-        runs = list(
-            EscalationRun.objects.filter(ticket=ticket, active=True).values_list(
-                "level_deadline_at", "ack_deadline_at"
-            )
-        )
-    moments = [moment for run in runs for moment in run if moment is not None]
+    runs = db.children(
+        EscalationRun,
+        "ticket_id",
+        ticket.pk,
+        EscalationRun.objects.filter(ticket=ticket, active=True),
+    )
+    moments = [
+        moment
+        for run in runs
+        if run.active
+        for moment in (run.level_deadline_at, run.ack_deadline_at)
+        if moment is not None
+    ]
     return min(moments) if moments else None
 
 

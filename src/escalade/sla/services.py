@@ -12,7 +12,6 @@ from dataclasses import dataclass
 from datetime import datetime
 
 from django.db import transaction
-from django.db.models import Min
 from django.dispatch import Signal
 
 from escalade.core import clock, config_cache, db
@@ -273,10 +272,8 @@ def _summarise(ticket: Ticket, clocks: Iterable[SlaClock], *, refresh_timer: boo
 
 @timers.timer_source
 def _next_sla_firing(ticket: Ticket) -> datetime | None:
-    held = db.tracked_children(SlaClock, "ticket_id", ticket.pk)
-    if held is not None:
-        return min((c.next_fire_at for c in held if c.next_fire_at is not None), default=None)
-    return ticket.sla_clocks.aggregate(earliest=Min("next_fire_at"))["earliest"]
+    clocks = db.children(SlaClock, "ticket_id", ticket.pk, ticket.sla_clocks.all())
+    return min((c.next_fire_at for c in clocks if c.next_fire_at is not None), default=None)
 
 
 _CLOCK_STATE = (
@@ -326,9 +323,7 @@ def _save_clocks(clocks: Iterable[SlaClock]) -> None:
 
 
 def _load_clocks(ticket: Ticket) -> list[SlaClock]:
-    clocks = db.tracked_children(SlaClock, "ticket_id", ticket.pk)
-    if clocks is None:
-        clocks = list(ticket.sla_clocks.all())
+    clocks = db.children(SlaClock, "ticket_id", ticket.pk, ticket.sla_clocks.all())
     for sla_clock in clocks:
         sla_clock._loaded_state = _state_of(sla_clock)
     return clocks

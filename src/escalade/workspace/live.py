@@ -64,7 +64,7 @@ def publish(group: str, event: dict[str, Any]) -> None:
             return
         future = asyncio.run_coroutine_threadsafe(_send(layer, group, message), loop)
     except Exception:  # the change is committed; a lost notice must not turn it into an error
-        logger.warning("could not publish %s to %s", event.get("type"), group, exc_info=True)
+        _lost(event, group)
         return
     with _in_flight_lock:
         _in_flight.add(future)
@@ -75,8 +75,11 @@ async def _send(layer, group: str, message: dict) -> None:
     try:
         await asyncio.wait_for(layer.group_send(group, message), SEND_TIMEOUT_SECONDS)
     except Exception:
-        event = message["event"]
-        logger.warning("could not publish %s to %s", event.get("type"), group, exc_info=True)
+        _lost(message["event"], group)
+
+
+def _lost(event: dict[str, Any], group: str) -> None:
+    logger.warning("could not publish %s to %s", event.get("type"), group, exc_info=True)
 
 
 _in_flight: set[concurrent.futures.Future] = set()
